@@ -1,0 +1,105 @@
+"""cityapp: the backend a municipality runs to reach its residents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from cityapp.db import configure_engine, db, set_sqlite_begin_mode
+from cityapp.extensions import api, csrf, limiter, login_manager, migrate
+from config import Config, get_config
+
+
+def create_app(config: str | type[Config] | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` is a config name, a config class, or overrides on top of the
+    class chosen by CITYAPP_ENV."""
+    app = Flask(__name__, instance_relative_config=False)
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_commands(app)
+    configure_logging(app)
+    return app
+
+
+def load_config(app: Flask, config: str | type[Config] | Mapping[str, Any] | None) -> None:
+    if isinstance(config, Mapping):
+        app.config.from_object(get_config(config.get("ENV_NAME")))
+        app.config.update(config)
+    elif isinstance(config, type):
+        config.init()
+        app.config.from_object(config)
+    else:
+        app.config.from_object(get_config(config))
+    if app.config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in app.config:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    proxies = {
+        "x_for": app.config["CITYAPP_PROXY_FIX_X_FOR"],
+        "x_proto": app.config["CITYAPP_PROXY_FIX_X_PROTO"],
+        "x_host": app.config["CITYAPP_PROXY_FIX_X_HOST"],
+    }
+    if any(proxies.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **proxies)  # type: ignore[method-assign]
+
+
+def register_extensions(app: Flask) -> None:
+    from cityapp import models  # noqa: F401 - every table in the metadata
+    from cityapp.auth.permissions import register_auth
+    from cityapp.http import register_http
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(
+        app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True, compare_type=True
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "staff_pages.login_form"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+
+    @app.before_request
+    def _choose_sqlite_begin_mode() -> None:
+        # Writes queue for the lock up front; reads never wait (see cityapp.db).
+        g._sqlite_mode_token = set_sqlite_begin_mode(
+            "DEFERRED" if request.method in ("GET", "HEAD", "OPTIONS") else "IMMEDIATE"
+        )
+
+    register_http(app)
+    register_auth(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from cityapp import apidocs, health
+    from cityapp.auth import api as auth_api
+    from cityapp.auth import views as auth_views
+
+    api.register_blueprint(auth_api.blp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(apidocs.bp)
+
+
+def register_errors(app: Flask) -> None:
+    from cityapp.errors import register_errors as install
+
+    install(app)
+
+
+def register_commands(app: Flask) -> None:
+    from cityapp.cli import register_commands as install
+
+    install(app)
+
+
+def configure_logging(app: Flask) -> None:
+    from cityapp.logs import configure_logging as install
+
+    install(app)

@@ -1,0 +1,1 @@
+"""Auth domain: staff accounts and roles, API tokens, app installations, audit log."""

@@ -1,0 +1,272 @@
+"""Auth API: login sessions, staff accounts, API tokens, installations, audit log."""
+
+from __future__ import annotations
+
+from flask import g, url_for
+from flask_login import login_user, logout_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from cityapp.auth import service
+from cityapp.auth.models import ApiToken, AuditEntry, Role, StaffUser
+from cityapp.auth.permissions import (
+    current_installation,
+    current_staff,
+    installation_required,
+    staff_required,
+)
+from cityapp.auth.schemas import (
+    ApiTokenCreatedSchema,
+    ApiTokenInputSchema,
+    ApiTokenPageSchema,
+    ApiTokenSchema,
+    AuditPageSchema,
+    AuditQuerySchema,
+    CsrfSchema,
+    InstallationCreatedSchema,
+    LoginInputSchema,
+    SessionSchema,
+    StaffInputSchema,
+    StaffPageSchema,
+    StaffQuerySchema,
+    StaffSchema,
+    StaffUpdateSchema,
+)
+from cityapp.db import db
+from cityapp.errors import Forbidden, TooManyRequests, Unauthorized
+from cityapp.extensions import limiter
+from cityapp.http import (
+    PaginationQuerySchema,
+    check_if_match,
+    make_etag,
+    page_response,
+    paginate,
+)
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Staff auth, tokens, audit")
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["CITYAPP_LOGIN_RATE_LIMIT"]
+
+
+def _installation_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["CITYAPP_INSTALLATION_RATE_LIMIT"]
+
+
+def staff_etag(user: StaffUser) -> str:
+    return make_etag("staff", user.id, user.updated_at)
+
+
+# --- sessions ----------------------------------------------------------------------------
+
+
+@blp.post("/auth/login")
+@limiter.limit(_login_limit)
+@blp.arguments(LoginInputSchema)
+@blp.response(200, SessionSchema)
+@blp.alt_response(401, description="Wrong email or password (deliberately not saying which).")
+@blp.alt_response(429, description="Too many attempts; see Retry-After.")
+def login(data):
+    """Log in with email and password; sets the staff session cookie."""
+    result = service.attempt_login(data["email"], data["password"])
+    db.session.commit()
+    if result.locked:
+        raise TooManyRequests(
+            "Too many failed logins; wait and try again.", retry_after=result.retry_after_s
+        )
+    if result.user is None:
+        raise Unauthorized("Wrong email or password.", scheme="Session")
+    login_user(result.user)
+    return {"user": result.user, "csrf_token": generate_csrf()}
+
+
+@blp.post("/auth/logout")
+@blp.response(204)
+def logout():
+    """End the staff session (needs the CSRF token)."""
+    staff = g.get("staff")
+    if staff is not None and g.get("auth_method") == "session":
+        service.record_logout(staff)
+        db.session.commit()
+    logout_user()
+
+
+@blp.get("/auth/me")
+@staff_required()
+@blp.response(200, StaffSchema)
+def me():
+    """The staff account behind this session or token."""
+    return current_staff()
+
+
+@blp.get("/auth/csrf")
+@blp.response(200, CsrfSchema)
+def csrf_token():
+    """A CSRF token for cookie-authenticated writes (send it as X-CSRF-Token)."""
+    return {"csrf_token": generate_csrf()}
+
+
+# --- staff accounts (admin) --------------------------------------------------------------
+
+
+@blp.get("/staff/users")
+@staff_required(Role.ADMIN)
+@blp.arguments(StaffQuerySchema, location="query")
+@blp.response(200, StaffPageSchema)
+def list_staff(args):
+    """List staff accounts (admin)."""
+    query = select(StaffUser)
+    if "role" in args:
+        query = query.where(StaffUser.role == args["role"])
+    if "is_active" in args:
+        query = query.where(StaffUser.is_active == args["is_active"])
+    page = paginate(
+        db.session, query, [(StaffUser.id, "asc")], limit=args["limit"], cursor=args["cursor"]
+    )
+    return page_response(page, StaffSchema())
+
+
+@blp.post("/staff/users")
+@staff_required(Role.ADMIN)
+@blp.arguments(StaffInputSchema)
+@blp.response(201, StaffSchema)
+def create_staff(data):
+    """Create a staff account (admin)."""
+    user = service.create_staff_user(current_staff(), **data)
+    db.session.commit()
+    return (
+        user,
+        201,
+        {"Location": url_for("auth.get_staff", user_id=user.id), "ETag": staff_etag(user)},
+    )
+
+
+@blp.get("/staff/users/<int:user_id>")
+@staff_required(Role.ADMIN)
+@blp.response(200, StaffSchema)
+def get_staff(user_id):
+    """One staff account (admin)."""
+    user = service.get_staff_user(user_id)
+    return user, 200, {"ETag": staff_etag(user)}
+
+
+@blp.patch("/staff/users/<int:user_id>")
+@staff_required(Role.ADMIN)
+@blp.arguments(StaffUpdateSchema)
+@blp.response(200, StaffSchema)
+@blp.alt_response(412, description="If-Match did not match the current ETag.")
+def update_staff(data, user_id):
+    """Change role, name, active flag or password of a staff account (admin; If-Match)."""
+    user = service.get_staff_user(user_id)
+    check_if_match(staff_etag(user))
+    service.update_staff_user(current_staff(), user, **data)
+    db.session.commit()
+    return user, 200, {"ETag": staff_etag(user)}
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+@blp.get("/staff/tokens")
+@staff_required()
+@blp.arguments(PaginationQuerySchema, location="query")
+@blp.response(200, ApiTokenPageSchema)
+def list_tokens(args):
+    """Your API tokens (admins see everyone's)."""
+    staff = current_staff()
+    query = select(ApiToken)
+    if staff.role != Role.ADMIN:
+        query = query.where(ApiToken.owner_id == staff.id)
+    page = paginate(
+        db.session, query, [(ApiToken.id, "desc")], limit=args["limit"], cursor=args["cursor"]
+    )
+    return page_response(page, ApiTokenSchema())
+
+
+@blp.post("/staff/tokens")
+@staff_required()
+@blp.arguments(ApiTokenInputSchema)
+@blp.response(201, ApiTokenCreatedSchema)
+def create_token(data):
+    """Create an API token for yourself; the secret is in this reply only."""
+    staff = current_staff()
+    token, plaintext = service.create_api_token(staff, staff, **data)
+    db.session.commit()
+    token.plaintext = plaintext  # transient: dumped once, never stored
+    return token, 201, {"Location": url_for("auth.get_token", token_id=token.id)}
+
+
+@blp.get("/staff/tokens/<int:token_id>")
+@staff_required()
+@blp.response(200, ApiTokenSchema)
+def get_token(token_id):
+    """One API token (without its secret)."""
+    token = service.get_api_token(token_id)
+    if not service.can_manage_token(current_staff(), token):
+        raise Forbidden("Not your token.")
+    return token
+
+
+@blp.delete("/staff/tokens/<int:token_id>")
+@staff_required()
+@blp.response(204)
+def revoke_token(token_id):
+    """Revoke an API token; it stops working at once."""
+    token = service.get_api_token(token_id)
+    staff = current_staff()
+    if not service.can_manage_token(staff, token):
+        raise Forbidden("Not your token.")
+    service.revoke_api_token(staff, token)
+    db.session.commit()
+
+
+# --- installations -----------------------------------------------------------------------
+
+
+@blp.post("/installations")
+@limiter.limit(_installation_limit)
+@blp.response(201, InstallationCreatedSchema)
+def create_installation():
+    """Register an install of the city app; returns its bearer token once. No personal data."""
+    installation, plaintext = service.create_installation()
+    db.session.commit()
+    return {"token": plaintext, "created_at": installation.created_at}
+
+
+@blp.delete("/installations/me")
+@installation_required
+@blp.response(204)
+def delete_installation():
+    """Forget this installation and its token."""
+    service.delete_installation(current_installation())
+    db.session.commit()
+
+
+# --- audit log ---------------------------------------------------------------------------
+
+
+@blp.get("/staff/audit")
+@staff_required(Role.ADMIN)
+@blp.arguments(AuditQuerySchema, location="query")
+@blp.response(200, AuditPageSchema)
+def list_audit(args):
+    """The audit log, newest first, filterable by actor, action, object and time (admin)."""
+    query = select(AuditEntry)
+    for field in ("actor_id", "action", "object_type", "object_id"):
+        if field in args:
+            query = query.where(getattr(AuditEntry, field) == args[field])
+    if "since" in args:
+        query = query.where(AuditEntry.created_at >= args["since"])
+    if "until" in args:
+        query = query.where(AuditEntry.created_at < args["until"])
+    order = [(AuditEntry.created_at, "desc"), (AuditEntry.id, "desc")]
+    page = paginate(db.session, query, order, limit=args["limit"], cursor=args["cursor"])
+    from cityapp.auth.schemas import AuditEntrySchema
+
+    return page_response(page, AuditEntrySchema())

@@ -1,0 +1,163 @@
+"""Who is calling: bearer tokens and staff sessions resolved once per request, role checks
+for views, and the CSRF rule for cookie-authenticated writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+
+from cityapp.auth import service
+from cityapp.auth.models import Installation, StaffUser, TokenScope
+from cityapp.errors import Forbidden, Unauthorized
+from cityapp.extensions import csrf, login_manager
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+# Bearer token prefix -> resolver(plaintext) -> None (invalid) or something truthy.
+# A domain with its own credential (steles) registers its prefix here.
+BearerResolver = Callable[[str], bool]
+_BEARER_RESOLVERS: dict[str, BearerResolver] = {}
+
+
+def register_bearer(prefix: str, resolver: BearerResolver) -> None:
+    _BEARER_RESOLVERS[prefix] = resolver
+
+
+def _resolve_staff_token(plaintext: str) -> bool:
+    token = service.resolve_staff_token(plaintext)
+    if token is None:
+        return False
+    g.api_token = token
+    g.staff = token.owner
+    return True
+
+
+def _resolve_installation(plaintext: str) -> bool:
+    installation = service.resolve_installation_token(plaintext)
+    if installation is None:
+        return False
+    g.installation = installation
+    return True
+
+
+register_bearer(service.STAFF_TOKEN_PREFIX, _resolve_staff_token)
+register_bearer(service.INSTALLATION_TOKEN_PREFIX, _resolve_installation)
+
+
+def _load_identity() -> None:
+    """Resolve the caller before any view runs. Bad bearer credentials fail fast with 401."""
+    g.staff = None
+    g.api_token = None
+    g.installation = None
+    g.auth_method = None
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        value = value.strip()
+        if scheme.lower() != "bearer" or not value:
+            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+        g.auth_method = "token"
+        g.credential_hash = service.hash_secret(value)
+        resolver = next(
+            (r for prefix, r in _BEARER_RESOLVERS.items() if value.startswith(prefix)), None
+        )
+        if resolver is None or len(value) > 200 or not resolver(value):
+            raise Unauthorized(
+                "The token is unknown, expired or revoked.",
+                headers={"WWW-Authenticate": 'Bearer realm="cityapp", error="invalid_token"'},
+            )
+        return
+    if current_user.is_authenticated:
+        g.staff = current_user._get_current_object()
+        g.auth_method = "session"
+
+
+def _csrf_for_cookie_writes() -> None:
+    """Cookie-authenticated state changes need the CSRF token; bearer requests never do."""
+    if request.method in _SAFE_METHODS or g.get("auth_method") == "token":
+        return
+    if g.get("auth_method") == "session" or request.path == "/staff/login":
+        csrf.protect()
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> StaffUser | None:
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = service.db.session.get(StaffUser, int(user_id))
+    if user is None or not user.is_active or str(user.session_version) != version:
+        return None
+    return user
+
+
+class TokenAwareSessionInterface(SecureCookieSessionInterface):
+    """Never send a session cookie in answer to a token-authenticated request."""
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        if g.get("auth_method") == "token":
+            return False
+        return super().should_set_cookie(app, session)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        if g.get("auth_method") == "token":
+            return
+        super().save_session(app, session, response)
+
+
+def register_auth(app: Flask) -> None:
+    app.session_interface = TokenAwareSessionInterface()
+    app.before_request(_load_identity)
+    app.before_request(_csrf_for_cookie_writes)
+
+
+# --- view decorators ---------------------------------------------------------------------
+
+
+def current_staff() -> StaffUser:
+    staff = g.get("staff")
+    if staff is None:
+        raise Unauthorized("Log in or send a staff API token.")
+    return staff
+
+
+def staff_required(*roles: str) -> Callable:
+    """Role check at the view; tokens also need the read (GET) or write (others) scope."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            staff = current_staff()
+            if roles and not staff.has_role(*roles):
+                raise Forbidden(f"This needs one of the roles: {', '.join(roles)}.")
+            token = g.get("api_token")
+            if token is not None:
+                needed = TokenScope.READ if request.method in _SAFE_METHODS else TokenScope.WRITE
+                if needed not in token.scopes:
+                    raise Forbidden(f"This token lacks the {needed} scope.")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_installation() -> Installation:
+    installation = g.get("installation")
+    if installation is None:
+        raise Unauthorized("Send the installation token as 'Authorization: Bearer <token>'.")
+    return installation
+
+
+def installation_required(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_installation()
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,78 @@
+"""Staff HTML pages: login form, logout, a start page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+
+from cityapp.auth import service
+from cityapp.db import db
+from cityapp.extensions import limiter
+
+bp = Blueprint("staff_pages", __name__, url_prefix="/staff")
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["CITYAPP_LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths, so the login form cannot be used as an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff_pages.home")
+
+
+@bp.get("/login")
+def login_form():
+    """The login page."""
+    return render_template("staff/login.html", next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+@limiter.limit(_login_limit)
+def login_submit():
+    """Check the form; on success start the session."""
+    email = (request.form.get("email") or "").strip()[:254]
+    password = (request.form.get("password") or "")[:1024]
+    if not email or not password:
+        flash("Bitte E-Mail-Adresse und Passwort eingeben.", "error")
+        return render_template("staff/login.html", email=email), 422
+    result = service.attempt_login(email, password)
+    db.session.commit()
+    if result.locked:
+        flash(
+            f"Zu viele Fehlversuche. Bitte in {result.retry_after_s} Sekunden erneut versuchen.",
+            "error",
+        )
+        return (
+            render_template("staff/login.html", email=email),
+            429,
+            {"Retry-After": str(result.retry_after_s)},
+        )
+    if result.user is None:
+        flash("E-Mail-Adresse oder Passwort ist falsch.", "error")
+        return render_template("staff/login.html", email=email), 401
+    login_user(result.user)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout():
+    """End the session."""
+    if g.get("staff") is not None:
+        service.record_logout(g.staff)
+        db.session.commit()
+    logout_user()
+    flash("Sie wurden abgemeldet.", "info")
+    return redirect(url_for("staff_pages.login_form"))
+
+
+@bp.get("/")
+def home():
+    """Start page for logged-in staff."""
+    if g.get("staff") is None:
+        return redirect(url_for("staff_pages.login_form", next=request.path))
+    return render_template("staff/home.html", user=g.staff)

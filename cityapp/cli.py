@@ -1,0 +1,79 @@
+"""flask commands: staff accounts, demo data, the scheduler. They call services and commit."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from cityapp.auth.models import Role
+from cityapp.auth.service import CLI, create_staff_user
+from cityapp.db import db
+from cityapp.errors import AppError
+
+staff_cli = AppGroup("staff", help="Manage staff accounts.")
+seed_cli = AppGroup("seed", help="Load data.")
+scheduler_cli = AppGroup("scheduler", help="Run scheduled jobs.")
+
+
+@staff_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", default=None, help="Display name (default: the email).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+def staff_create(email: str, display_name: str | None, role: str) -> None:
+    """Create a staff account. Password from CITYAPP_STAFF_PASSWORD or a prompt."""
+    password = os.environ.get("CITYAPP_STAFF_PASSWORD")
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_staff_user(
+            CLI, email=email, display_name=display_name or email, role=role, password=password
+        )
+        db.session.commit()
+    except AppError as error:
+        db.session.rollback()
+        details = f" {error.errors}" if error.errors else ""
+        raise click.ClickException(f"{error.detail or error.title}{details}") from None
+    click.echo(f"Created {role} account {user.email} (id {user.id}).")
+
+
+@seed_cli.command("demo")
+def seed_demo_command() -> None:
+    """Load the Musterstadt demo data (idempotent)."""
+    from cityapp.demo import DEMO_PASSWORD, DEMO_STAFF, seed_demo
+
+    if current_app.config["ENV_NAME"] == "production" and not os.environ.get("CITYAPP_ALLOW_DEMO"):
+        raise click.ClickException(
+            "Refusing to load demo data in production (set CITYAPP_ALLOW_DEMO=1 to insist)."
+        )
+    result = seed_demo()
+    db.session.commit()
+    click.echo(f"Demo data ready: {result}")
+    password = os.environ.get("CITYAPP_DEMO_PASSWORD", DEMO_PASSWORD)
+    for email, _name, role in DEMO_STAFF:
+        click.echo(f"  {role:<9} {email}  password: {password}")
+
+
+@scheduler_cli.command("run")
+def scheduler_run() -> None:
+    """Run the scheduler process in the foreground (one or more per deployment)."""
+    from cityapp.scheduler import run_scheduler
+
+    run_scheduler(current_app._get_current_object())
+
+
+@scheduler_cli.command("list")
+def scheduler_list() -> None:
+    """List the registered jobs and their schedules."""
+    from cityapp.scheduler import JOBS
+
+    for spec in JOBS:
+        click.echo(f"{spec.id:<20} {spec.schedule(current_app)}  {spec.description}")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(seed_cli)
+    app.cli.add_command(scheduler_cli)

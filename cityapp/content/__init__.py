@@ -1,0 +1,1 @@
+"""Content domain: districts (Ortsteile) now; news, announcements and media follow."""

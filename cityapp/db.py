@@ -1,0 +1,115 @@
+"""Model base, naming convention, UTC timestamps and the SQLite/PostgreSQL engine tuning."""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time as an aware UTC datetime (the only clock models should use)."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every database.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so values are stored as naive
+    UTC and made aware again when read. Naive datetimes are refused on the way in: they are
+    the classic source of off-by-one-hour bugs on DST nights.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; use cityapp.db.utcnow()")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+# The db object lives here rather than in extensions.py because its base class, naming
+# convention and types are part of it; extensions.py re-exports nothing from here.
+db = SQLAlchemy(model_class=Base)
+
+
+class TimestampMixin:
+    """created_at / updated_at in UTC, set by Python so every database behaves the same."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- SQLite tuning -----------------------------------------------------------------------
+#
+# pysqlite begins transactions lazily and DEFERRED, so two gunicorn workers that both read and
+# then write deadlock into "database is locked". We take over transaction control: writes
+# (unsafe HTTP methods, CLI commands, scheduler jobs) begin IMMEDIATE and queue on the busy
+# timeout instead of failing; plain reads begin DEFERRED so they never wait for a writer (WAL).
+
+_sqlite_begin_mode: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "sqlite_begin_mode", default="IMMEDIATE"
+)
+
+
+def set_sqlite_begin_mode(mode: str) -> contextvars.Token:
+    """Choose how the next SQLite transactions in this context begin (IMMEDIATE or DEFERRED)."""
+    if mode not in {"IMMEDIATE", "DEFERRED"}:
+        raise ValueError(mode)
+    return _sqlite_begin_mode.set(mode)
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
+    """Attach per-dialect connection setup to an engine (idempotent per engine)."""
+    if engine.dialect.name != "sqlite" or getattr(engine, "_cityapp_configured", False):
+        return
+    engine._cityapp_configured = True  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised on SQLite
+        # Disable pysqlite's own BEGIN handling; the "begin" hook below emits ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # pragma: no cover - exercised on SQLite
+        connection.exec_driver_sql(f"BEGIN {_sqlite_begin_mode.get()}")

@@ -1,0 +1,57 @@
+"""Demo data for Musterstadt: idempotent, German, realistic. Each domain adds its part."""
+
+from __future__ import annotations
+
+import os
+
+from cityapp.auth.models import Role
+from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
+from cityapp.content.service import upsert_district
+
+DEMO_PASSWORD = "musterstadt-demo"
+
+DEMO_STAFF = [
+    ("admin@musterstadt.example", "Anna Admin", Role.ADMIN),
+    ("redaktion@musterstadt.example", "Erik Redaktion", Role.EDITOR),
+    ("moderation@musterstadt.example", "Mona Moderation", Role.MODERATOR),
+]
+
+
+def _square(lon: float, lat: float, size: float = 0.02) -> dict:
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [lon, lat],
+                [lon + size, lat],
+                [lon + size, lat + size],
+                [lon, lat + size],
+                [lon, lat],
+            ]
+        ],
+    }
+
+
+# Musterstadt lies (fictionally) around 51.30 N, 9.45 E; ARS are in the fictional 06-633 range.
+DEMO_DISTRICTS = [
+    ("altstadt", "Altstadt", "066330001001", _square(9.44, 51.30)),
+    ("nordviertel", "Nordviertel", "066330001002", _square(9.44, 51.32)),
+    ("suedhang", "Südhang", "066330001003", _square(9.44, 51.28)),
+    ("oberdorf", "Oberdorf", "066330001004", _square(9.46, 51.30)),
+]
+
+
+def seed_demo() -> dict[str, int]:
+    """Create (or refresh) the demo data. Running it twice changes nothing the second time."""
+    password = os.environ.get("CITYAPP_DEMO_PASSWORD", DEMO_PASSWORD)
+    staff = 0
+    for email, name, role in DEMO_STAFF:
+        user = find_staff_by_email(email)
+        if user is None:
+            create_staff_user(CLI, email=email, display_name=name, role=role, password=password)
+            staff += 1
+        elif not user.is_active:
+            update_staff_user(CLI, user, is_active=True)
+    for position, (slug, name, ars, polygon) in enumerate(DEMO_DISTRICTS):
+        upsert_district(CLI, slug=slug, name=name, ars=ars, polygon=polygon, position=position)
+    return {"staff_created": staff, "districts": len(DEMO_DISTRICTS)}

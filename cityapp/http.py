@@ -1,0 +1,400 @@
+"""Shared API helpers: request ids, body checks, pagination, conditional requests, languages,
+security headers. Domains use these instead of writing their own."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from cityapp.errors import (
+    BadRequest,
+    PreconditionFailed,
+    PreconditionRequired,
+    UnsupportedMediaType,
+    render_error,
+)
+
+# --- request ids -----------------------------------------------------------------------
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+
+
+def current_request_id() -> str | None:
+    return getattr(g, "request_id", None)
+
+
+# --- request body checks -----------------------------------------------------------------
+
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_JSON_TYPES = {"application/json", "application/merge-patch+json"}
+
+
+def accepts(*mimetypes: str) -> Callable:
+    """Mark a view as accepting request bodies of other types than JSON (e.g. multipart)."""
+
+    def decorator(func: Callable) -> Callable:
+        func._cityapp_accepts = set(mimetypes)  # type: ignore[attr-defined]
+        return func
+
+    return decorator
+
+
+def _view_accepts() -> set[str]:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return set()
+    accepted = set(getattr(view, "_cityapp_accepts", set()))
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = getattr(view_class, request.method.lower(), None)
+        accepted |= set(getattr(method, "_cityapp_accepts", set()))
+    return accepted
+
+
+def _check_api_body() -> Response | None:
+    """Refuse oversized or non-JSON bodies on /api/ before any view runs (413 / 415)."""
+    if request.method not in _BODY_METHODS or not request.path.startswith("/api/"):
+        return None
+    length = request.content_length
+    has_body = (length or 0) > 0 or request.headers.get("Transfer-Encoding") == "chunked"
+    if not has_body:
+        return None
+    accepted = _view_accepts()
+    mimetype = request.mimetype
+    if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
+        limit = current_app.config["CITYAPP_MAX_JSON_LENGTH"]
+        if length is not None and length > limit:
+            return render_error(
+                413, "Payload too large", f"JSON bodies are limited to {limit} bytes."
+            )
+        return None
+    if mimetype in accepted:
+        return None
+    raise UnsupportedMediaType(
+        f"Send the request body as application/json (got {mimetype or 'no content type'}).",
+        headers={"Accept-Post": ", ".join(sorted(_JSON_TYPES | accepted))},
+    )
+
+
+# --- pagination ------------------------------------------------------------------------
+
+
+class PaginationQuerySchema(Schema):
+    """?limit= and ?cursor= for every list."""
+
+    limit = fields.Integer(
+        load_default=20,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Items per page (1-100, default 20)."},
+    )
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=512),
+        metadata={"description": "Opaque cursor from a previous page's next_cursor."},
+    )
+
+
+class PageSchema(Schema):
+    """Envelope of a cursor-paginated list; domains subclass it and add ``items``."""
+
+    next_cursor = fields.String(
+        allow_none=True,
+        metadata={"description": "Pass as ?cursor= to get the next page; null on the last."},
+    )
+
+
+def _encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([_jsonable(v) for v in values], separators=(",", ":")).encode()
+    mac = hashlib.blake2b(raw, key=_cursor_key(), digest_size=8).digest()
+    return base64.urlsafe_b64encode(mac + raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        blob = base64.urlsafe_b64decode(padded.encode())
+        mac, raw = blob[:8], blob[8:]
+        if hashlib.blake2b(raw, key=_cursor_key(), digest_size=8).digest() != mac:
+            raise ValueError("bad signature")
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(types):
+            raise ValueError("bad shape")
+        return [_from_jsonable(v, t) for v, t in zip(values, types, strict=True)]
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise BadRequest(
+            "The cursor is invalid or belongs to another list; start again without it.",
+            errors={"cursor": ["Invalid cursor."]},
+        ) from None
+
+
+def _cursor_key() -> bytes:
+    return hashlib.sha256(b"cursor:" + current_app.config["SECRET_KEY"].encode()).digest()[:32]
+
+
+def _jsonable(value: Any) -> Any:
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return {"dt": value.isoformat()}
+    return value
+
+
+def _from_jsonable(value: Any, type_: type) -> Any:
+    from datetime import datetime
+
+    if type_ is datetime:
+        if not isinstance(value, dict) or "dt" not in value:
+            raise ValueError("expected datetime")
+        parsed = datetime.fromisoformat(value["dt"])
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime in cursor")
+        return parsed
+    if not isinstance(value, type_):
+        raise ValueError("wrong type")
+    return value
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def paginate(
+    session: Any,
+    query: Select,
+    order: Sequence[tuple[InstrumentedAttribute, str]],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """Keyset pagination over ``order`` (columns with "asc"/"desc"; the last must be unique).
+
+    Deep pages cost the same as the first one: no OFFSET, an indexed range scan instead.
+    """
+    types = [_python_type(col) for col, _ in order]
+    if cursor:
+        values = _decode_cursor(cursor, types)
+        query = query.where(_after(order, values))
+    query = query.order_by(*[col.desc() if d == "desc" else col.asc() for col, d in order])
+    rows = list(session.scalars(query.limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor([getattr(last, col.key) for col, _ in order])
+    return Page(items=rows, next_cursor=next_cursor)
+
+
+def _python_type(column: InstrumentedAttribute) -> type:
+    return column.property.columns[0].type.python_type
+
+
+def _after(order: Sequence[tuple[InstrumentedAttribute, str]], values: Sequence[Any]) -> Any:
+    """(a, b) > (x, y) spelled out so mixed directions work on SQLite and PostgreSQL."""
+    clauses = []
+    for i, (col, direction) in enumerate(order):
+        equal_prefix = [order[j][0] == values[j] for j in range(i)]
+        beyond = col < values[i] if direction == "desc" else col > values[i]
+        clauses.append(and_(*equal_prefix, beyond))
+    return or_(*clauses)
+
+
+def page_response(page: Page, schema: Schema, *, status: int = 200) -> Response:
+    """Serialise a Page as {"items": [...], "next_cursor": ...} with a Link: rel="next" header."""
+    body = {"items": schema.dump(page.items, many=True), "next_cursor": page.next_cursor}
+    response = jsonify(body)
+    response.status_code = status
+    if page.next_cursor:
+        args = request.args.to_dict(flat=False)
+        args["cursor"] = [page.next_cursor]
+        url = request.base_url + "?" + urlencode(args, doseq=True)
+        response.headers["Link"] = f'<{url}>; rel="next"'
+    return response
+
+
+# --- conditional requests ----------------------------------------------------------------
+
+
+def make_etag(*parts: Any) -> str:
+    """A strong ETag (quoted) derived from a cheap version key and the request's variant."""
+    raw = json.dumps([_jsonable(p) for p in parts], separators=(",", ":"), default=str)
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def _parse_etags(header: str) -> list[tuple[bool, str]]:
+    """Split an If-(None-)Match header into (is_weak, opaque-tag) pairs; ``*`` is ("*")."""
+    tags: list[tuple[bool, str]] = []
+    for match in re.finditer(r'\s*(W/)?("[^"]*"|\*)\s*,?', header):
+        tags.append((bool(match.group(1)), match.group(2)))
+    return tags
+
+
+def if_none_match_hits(etag: str) -> bool:
+    """RFC 9110 weak comparison: W/"x" sent back by a proxy still matches "x"."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    opaque = etag[2:] if etag.startswith("W/") else etag
+    return any(tag == "*" or tag == opaque for _weak, tag in _parse_etags(header))
+
+
+def not_modified(etag: str, *, cache_control: str = "no-cache") -> Response:
+    response = current_app.response_class(status=304)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+def conditional_json(
+    etag: str,
+    build: Callable[[], Any],
+    *,
+    cache_control: str = "no-cache",
+) -> Response:
+    """Answer 304 from the ETag alone, and only build the payload when the client needs it."""
+    if if_none_match_hits(etag):
+        return not_modified(etag, cache_control=cache_control)
+    payload = build()
+    response = payload if isinstance(payload, Response) else jsonify(payload)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+def check_if_match(current_etag: str, *, required: bool = False) -> None:
+    """For updates: strong comparison; 412 when stale, 428 when required and missing."""
+    header = request.headers.get("If-Match")
+    if not header:
+        if required:
+            raise PreconditionRequired("Send If-Match with the ETag you last read.")
+        return
+    tags = _parse_etags(header)
+    if any(tag == "*" for _weak, tag in tags):
+        return
+    if not any(not weak and tag == current_etag for weak, tag in tags):
+        raise PreconditionFailed(
+            "The resource changed since you read it; reload it and apply your change again.",
+            headers={"ETag": current_etag},
+        )
+
+
+# --- languages -------------------------------------------------------------------------
+
+
+def negotiate_language(supported: Iterable[str] | None = None) -> str:
+    """Pick the response language from ?lang=, then Accept-Language; fall back to German.
+
+    Unknown codes never fail a request. The choice is announced in Content-Language.
+    """
+    supported = list(supported or current_app.config["CITYAPP_LANGUAGES"])
+    default = current_app.config["CITYAPP_DEFAULT_LANGUAGE"]
+    chosen = None
+    wanted = (request.args.get("lang") or "").strip().lower()
+    if wanted:
+        chosen = _match_language(wanted, supported)
+    if chosen is None:
+        for value, _quality in request.accept_languages:
+            chosen = _match_language(value.lower(), supported)
+            if chosen:
+                break
+    chosen = chosen or default
+    g.content_language = chosen
+    return chosen
+
+
+def _match_language(tag: str, supported: Sequence[str]) -> str | None:
+    lowered = {s.lower(): s for s in supported}
+    if tag in lowered:
+        return lowered[tag]
+    primary = tag.split("-")[0]
+    return lowered.get(primary)
+
+
+def pick_translation(values: dict[str, str] | None, language: str) -> str | None:
+    """The text in ``language``, else German, else any language there is."""
+    if not values:
+        return None
+    default = current_app.config["CITYAPP_DEFAULT_LANGUAGE"]
+    return values.get(language) or values.get(default) or next(iter(values.values()), None)
+
+
+# --- response headers ------------------------------------------------------------------
+
+_DEFAULT_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# Swagger UI needs its inline bootstrap script and inline styles.
+_DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def _finish_response(response: Response) -> Response:
+    request_id = current_request_id()
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    language = getattr(g, "content_language", None)
+    if language and "Content-Language" not in response.headers:
+        response.headers["Content-Language"] = language
+    headers = response.headers
+    is_docs = request.path == "/api/docs" or request.path.startswith("/api/docs/")
+    headers.setdefault("Content-Security-Policy", _DOCS_CSP if is_docs else _DEFAULT_CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.path.startswith("/api/") and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store" if request.method != "GET" else "no-cache"
+    return response
+
+
+def register_http(app: Flask) -> None:
+    """Install the request hooks every surface shares."""
+    app.before_request(_assign_request_id)
+    app.before_request(_check_api_body)
+    app.after_request(_finish_response)
+
+
+# --- fields ------------------------------------------------------------------------------
+
+
+class UTCDateTime(fields.AwareDateTime):
+    """ISO 8601 in UTC with a Z suffix on output; any offset accepted on input (naive refused)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("example", "2026-11-22T08:30:00Z")
+        super().__init__(format="iso", **kwargs)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any):
+        from datetime import UTC
+
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)

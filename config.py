@@ -1,0 +1,189 @@
+"""Configuration classes: the only place in cityapp that reads the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CITYAPP_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver spelled out.
+        if url.startswith("postgres://"):
+            url = "postgresql+psycopg://" + url[len("postgres://") :]
+        elif url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return url
+    return f"sqlite:///{INSTANCE_DIR / 'cityapp.sqlite3'}"
+
+
+def _development_secret_key() -> str:
+    """Generate a secret once and keep it in instance/, so sessions survive restarts."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    CITYAPP_NAME = os.environ.get("CITYAPP_NAME", "Musterstadt")
+    CITYAPP_TIMEZONE = os.environ.get("CITYAPP_TIMEZONE", "Europe/Berlin")
+    CITYAPP_DEFAULT_LANGUAGE = "de"
+    CITYAPP_LANGUAGES = ("de", "en", "de-x-ls")
+    CITYAPP_BASE_URL = os.environ.get("CITYAPP_BASE_URL", "http://127.0.0.1:8000")
+
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    MIGRATIONS_DIR = str(BASE_DIR / "migrations")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("CITYAPP_SQLITE_BUSY_TIMEOUT_MS", 15000)
+
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    # Upload limits: the request body cap applies to every request.
+    MAX_CONTENT_LENGTH = _env_int("CITYAPP_MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
+    CITYAPP_MAX_JSON_LENGTH = _env_int("CITYAPP_MAX_JSON_LENGTH", 1024 * 1024)
+    CITYAPP_MAX_IMAGE_BYTES = _env_int("CITYAPP_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+
+    # Mail (used by the outbox in later issues).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "cityapp@localhost")
+
+    # Sessions: the cookie is only for staff in a browser.
+    SESSION_COOKIE_NAME = "cityapp_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("CITYAPP_SECURE_COOKIES", False)
+    PERMANENT_SESSION_LIFETIME = _env_int("CITYAPP_SESSION_LIFETIME_S", 8 * 3600)
+    REMEMBER_COOKIE_DURATION = 0
+
+    # CSRF: checked by cityapp.auth.csrf only for cookie-authenticated state changes.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_HEADERS = ["X-CSRF-Token", "X-CSRFToken"]
+
+    # Rate limits (Flask-Limiter notation). Storage is Redis when REDIS_URL is set.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "cityapp"
+    CITYAPP_LOGIN_RATE_LIMIT = os.environ.get("CITYAPP_LOGIN_RATE_LIMIT", "10 per minute")
+    CITYAPP_INSTALLATION_RATE_LIMIT = os.environ.get(
+        "CITYAPP_INSTALLATION_RATE_LIMIT", "20 per hour"
+    )
+    # Per-account slow-down after failed logins (independent of the client IP).
+    CITYAPP_LOGIN_FAILURES_BEFORE_LOCK = _env_int("CITYAPP_LOGIN_FAILURES_BEFORE_LOCK", 5)
+    CITYAPP_LOGIN_LOCK_BASE_S = _env_int("CITYAPP_LOGIN_LOCK_BASE_S", 60)
+    CITYAPP_LOGIN_LOCK_MAX_S = _env_int("CITYAPP_LOGIN_LOCK_MAX_S", 15 * 60)
+
+    # Reverse proxies in front of cityapp (0 = not behind a proxy).
+    CITYAPP_PROXY_FIX_X_FOR = _env_int("CITYAPP_PROXY_FIX_X_FOR", 0)
+    CITYAPP_PROXY_FIX_X_PROTO = _env_int("CITYAPP_PROXY_FIX_X_PROTO", 0)
+    CITYAPP_PROXY_FIX_X_HOST = _env_int("CITYAPP_PROXY_FIX_X_HOST", 0)
+
+    # API tokens
+    CITYAPP_TOKEN_MAX_DAYS = _env_int("CITYAPP_TOKEN_MAX_DAYS", 365)
+    CITYAPP_TOKEN_TOUCH_INTERVAL_S = 60
+
+    # Scheduler
+    CITYAPP_HOUSEKEEPING_INTERVAL_S = _env_int("CITYAPP_HOUSEKEEPING_INTERVAL_S", 3600)
+    CITYAPP_JOB_RUN_RETENTION_DAYS = _env_int("CITYAPP_JOB_RUN_RETENTION_DAYS", 30)
+
+    # Logging
+    CITYAPP_LOG_JSON = _env_bool("CITYAPP_LOG_JSON", False)
+    CITYAPP_LOG_LEVEL = os.environ.get("CITYAPP_LOG_LEVEL", "INFO")
+
+    # OpenAPI (flask-smorest)
+    API_TITLE = "cityapp API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/api/docs/static/"
+    ETAG_DISABLED = True  # conditional requests are handled by cityapp.http
+
+    SECRET_KEY: str | None = None
+
+    @classmethod
+    def init(cls) -> None:
+        """Resolve settings that need work (files, secrets) when the class is chosen."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+    @classmethod
+    def init(cls) -> None:
+        cls.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    RATELIMIT_KEY_PREFIX = "cityapp-test"
+    # Tests exercise the real argon2 code, with cheaper parameters.
+    CITYAPP_ARGON2_TIME_COST = 1
+    CITYAPP_ARGON2_MEMORY_COST = 8 * 1024
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = _env_bool("CITYAPP_SECURE_COOKIES", True)
+    CITYAPP_LOG_JSON = _env_bool("CITYAPP_LOG_JSON", True)
+
+    @classmethod
+    def init(cls) -> None:
+        key = os.environ.get("SECRET_KEY")
+        if not key or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set (at least 32 characters) in production; "
+                'generate one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        cls.SECRET_KEY = key
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name: str | None = None) -> type[Config]:
+    """Pick the config class from the argument or CITYAPP_ENV (default: development)."""
+    name = name or os.environ.get("CITYAPP_ENV", "development")
+    try:
+        config = CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"Unknown CITYAPP_ENV {name!r}; choose one of {sorted(CONFIGS)}"
+        ) from None
+    config.init()
+    return config
