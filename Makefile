@@ -25,6 +25,7 @@ run: $(STAMP)
 	PORT=$(PORT) BIN=$(BIN) ./scripts/run-dev.sh
 
 test: $(STAMP)
+	./scripts/ensure-browser.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

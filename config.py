@@ -126,6 +126,7 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/api/docs/static/"
+    API_SPEC_OPTIONS: dict = {}  # filled from cityapp.openapi in create_app
     ETAG_DISABLED = True  # conditional requests are handled by cityapp.http
 
     SECRET_KEY: str | None = None

@@ -38,6 +38,9 @@ def load_config(app: Flask, config: str | type[Config] | Mapping[str, Any] | Non
     if app.config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in app.config:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    from cityapp.openapi import SPEC_OPTIONS
+
+    app.config["API_SPEC_OPTIONS"] = {**SPEC_OPTIONS, **app.config.get("API_SPEC_OPTIONS", {})}
     proxies = {
         "x_for": app.config["CITYAPP_PROXY_FIX_X_FOR"],
         "x_proto": app.config["CITYAPP_PROXY_FIX_X_PROTO"],

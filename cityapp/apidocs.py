@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, redirect, send_from_directory, url_for
 from swagger_ui_bundle import swagger_ui_path
 
 bp = Blueprint("apidocs_static", __name__)
@@ -27,3 +27,9 @@ def swagger_static(filename: str):
         raise NotFound("No such docs asset.")
     response = send_from_directory(Path(swagger_ui_path), filename, max_age=86400)
     return response
+
+
+@bp.get("/")
+def index():
+    """The bare host name leads people to the staff pages."""
+    return redirect(url_for("staff_pages.home"))

@@ -18,8 +18,29 @@ def rate_limit_key() -> str:
     return f"ip:{request.remote_addr or 'unknown'}"
 
 
+class CityApi(Api):
+    """flask-smorest's Api, documenting errors as RFC 9457 problem+json."""
+
+    def _register_responses(self) -> None:
+        import http as _http
+
+        from flask_smorest.utils import prepare_response
+
+        from cityapp.openapi import ProblemSchema  # the only cityapp import, made lazily
+
+        for status in _http.HTTPStatus:
+            response: dict = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = ProblemSchema
+            prepare_response(response, self.spec, "application/problem+json")
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Default error response", "schema": ProblemSchema}
+        prepare_response(default, self.spec, "application/problem+json")
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=rate_limit_key)
-api = Api()
+api = CityApi()
