@@ -7,6 +7,8 @@ import os
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from marshmallow import ValidationError as MarshmallowValidationError
+from marshmallow import validate
 
 from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user
@@ -18,12 +20,25 @@ seed_cli = AppGroup("seed", help="Load data.")
 scheduler_cli = AppGroup("scheduler", help="Run scheduled jobs.")
 
 
+def _describe(error: AppError) -> str:
+    """One readable line: the detail, then each field's messages."""
+    parts = [error.detail or error.title]
+    for name, messages in (error.errors or {}).items():
+        text = " ".join(messages) if isinstance(messages, list | tuple) else str(messages)
+        parts.append(f"{name}: {text}")
+    return " ".join(parts)
+
+
 @staff_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", "display_name", default=None, help="Display name (default: the email).")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 def staff_create(email: str, display_name: str | None, role: str) -> None:
     """Create a staff account. Password from CITYAPP_STAFF_PASSWORD or a prompt."""
+    try:
+        validate.And(validate.Length(max=254), validate.Email())(email.strip())
+    except MarshmallowValidationError as error:
+        raise click.BadParameter(" ".join(error.messages), param_hint="'--email'") from None
     password = os.environ.get("CITYAPP_STAFF_PASSWORD")
     if not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -34,8 +49,7 @@ def staff_create(email: str, display_name: str | None, role: str) -> None:
         db.session.commit()
     except AppError as error:
         db.session.rollback()
-        details = f" {error.errors}" if error.errors else ""
-        raise click.ClickException(f"{error.detail or error.title}{details}") from None
+        raise click.ClickException(_describe(error)) from None
     click.echo(f"Created {role} account {user.email} (id {user.id}).")
 
 
@@ -44,7 +58,8 @@ def seed_demo_command() -> None:
     """Load the Musterstadt demo data (idempotent)."""
     from cityapp.demo import DEMO_PASSWORD, DEMO_STAFF, seed_demo
 
-    if current_app.config["ENV_NAME"] == "production" and not os.environ.get("CITYAPP_ALLOW_DEMO"):
+    insist = os.environ.get("CITYAPP_ALLOW_DEMO", "").strip().lower() in {"1", "true", "yes", "on"}
+    if current_app.config["ENV_NAME"] == "production" and not insist:
         raise click.ClickException(
             "Refusing to load demo data in production (set CITYAPP_ALLOW_DEMO=1 to insist)."
         )

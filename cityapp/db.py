@@ -93,6 +93,11 @@ def set_sqlite_begin_mode(mode: str) -> contextvars.Token:
     return _sqlite_begin_mode.set(mode)
 
 
+def reset_sqlite_begin_mode(token: contextvars.Token) -> None:
+    """Restore the begin mode that was in force before ``set_sqlite_begin_mode``."""
+    _sqlite_begin_mode.reset(token)
+
+
 def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     """Attach per-dialect connection setup to an engine (idempotent per engine)."""
     if engine.dialect.name != "sqlite" or getattr(engine, "_cityapp_configured", False):

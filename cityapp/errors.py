@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://cityapp.example/problems/"
+_CSRF_TITLE = "CSRF token missing or invalid"
 
 
 class AppError(Exception):
@@ -149,8 +150,36 @@ def problem_response(
     return response
 
 
-def _html_error(status: int, title: str, detail: str | None, headers: dict[str, str]) -> Response:
-    html = render_template("error.html", status=status, title=title, detail=detail)
+# Staff pages are German; API titles and details stay English for developers.
+_HTML_TEXTS = {
+    400: ("Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden."),
+    401: ("Anmeldung erforderlich", "Bitte melden Sie sich an."),
+    403: ("Zugriff verweigert", "Sie haben keine Berechtigung für diese Seite."),
+    404: ("Seite nicht gefunden", "Diese Seite gibt es nicht (mehr)."),
+    405: ("Methode nicht erlaubt", "Diese Aktion ist hier nicht möglich."),
+    413: ("Anfrage zu groß", "Die gesendeten Daten sind zu groß."),
+    429: ("Zu viele Anfragen", "Bitte warten Sie einen Moment und versuchen Sie es erneut."),
+    500: ("Interner Fehler", "Auf unserer Seite ist ein Fehler aufgetreten."),
+}
+
+
+def _html_error(
+    status: int,
+    title: str,
+    detail: str | None,
+    headers: dict[str, str],
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    german_title, german_detail = _HTML_TEXTS.get(status, (title, detail))
+    if status == 403 and title == _CSRF_TITLE:
+        german_detail = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."
+    html = render_template(
+        "error.html",
+        status=status,
+        title=german_title,
+        detail=german_detail,
+        error_id=(extra or {}).get("error_id"),
+    )
     response = current_app.response_class(html, status=status, mimetype="text/html")
     for name, value in headers.items():
         if name != "WWW-Authenticate":
@@ -171,6 +200,7 @@ def _surface() -> str:
 
 _SURFACES: list[tuple[str, str]] = [
     ("/api/", "problem"),
+    ("/staff/", "html"),
     ("/healthz", "problem"),
     ("/readyz", "problem"),
     ("/media/", "problem"),
@@ -206,7 +236,7 @@ def render_error(
         )
     if surface in _RENDERERS:
         return _RENDERERS[surface](status, title, detail, slug, errors, headers)
-    return _html_error(status, title, detail, headers)
+    return _html_error(status, title, detail, headers, extra)
 
 
 def _flatten_webargs_messages(messages: Any) -> dict[str, Any]:
@@ -244,7 +274,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         headers["Retry-After"] = str(_retry_after_seconds())
         detail = f"Rate limit exceeded ({error.description}). Try again later."
     elif isinstance(error, CSRFError):
-        status, title, slug = 403, "CSRF token missing or invalid", "csrf"
+        status, title, slug = 403, _CSRF_TITLE, "csrf"
         detail = (
             "Cookie-authenticated requests that change state must send the CSRF token in the "
             "X-CSRF-Token header (get it from GET /api/v1/auth/csrf)."

@@ -60,7 +60,11 @@ def readyz():
         try:
             import redis
 
-            redis.Redis.from_url(redis_url, socket_timeout=2).ping()
+            client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+            try:
+                client.ping()
+            finally:
+                client.close()
             checks["redis"] = {"ok": True}
         except Exception as exc:  # noqa: BLE001
             checks["redis"] = {"ok": False, "error": exc.__class__.__name__}

@@ -76,14 +76,23 @@ def _check_api_body() -> Response | None:
     has_body = (length or 0) > 0 or request.headers.get("Transfer-Encoding") == "chunked"
     if not has_body:
         return None
+    overall = current_app.config["MAX_CONTENT_LENGTH"]
+    if overall is not None and length is not None and length > overall:
+        return _too_large(overall, "Request bodies")
     accepted = _view_accepts()
     mimetype = request.mimetype
     if mimetype in _JSON_TYPES or mimetype.endswith("+json"):
         limit = current_app.config["CITYAPP_MAX_JSON_LENGTH"]
+        if overall is not None:
+            limit = min(limit, overall)
         if length is not None and length > limit:
-            return render_error(
-                413, "Payload too large", f"JSON bodies are limited to {limit} bytes."
-            )
+            return _too_large(limit, "JSON bodies")
+        if length is None:
+            # Chunked: no length to check up front. Werkzeug silently truncates a stream at
+            # max_content_length, so read one byte more than allowed to tell "too large".
+            request.max_content_length = limit + 1
+            if len(request.get_data(cache=True)) > limit:
+                return _too_large(limit, "JSON bodies")
         return None
     if mimetype in accepted:
         return None
@@ -91,6 +100,10 @@ def _check_api_body() -> Response | None:
         f"Send the request body as application/json (got {mimetype or 'no content type'}).",
         headers={"Accept-Post": ", ".join(sorted(_JSON_TYPES | accepted))},
     )
+
+
+def _too_large(limit: int, what: str) -> Response:
+    return render_error(413, "Payload too large", f"{what} are limited to {limit} bytes.")
 
 
 # --- pagination ------------------------------------------------------------------------
@@ -204,7 +217,12 @@ def paginate(
 
 
 def _python_type(column: InstrumentedAttribute) -> type:
-    return column.property.columns[0].type.python_type
+    sql_type = column.property.columns[0].type
+    # A TypeDecorator (e.g. cityapp.db.UTCDateTime) reports ``object``; its impl knows better.
+    python_type = getattr(sql_type, "impl_instance", sql_type).python_type
+    if python_type is object:
+        raise TypeError(f"cannot paginate over {column}: unknown Python type")
+    return python_type
 
 
 def _after(order: Sequence[tuple[InstrumentedAttribute, str]], values: Sequence[Any]) -> Any:
@@ -311,7 +329,11 @@ def negotiate_language(supported: Iterable[str] | None = None) -> str:
     if wanted:
         chosen = _match_language(wanted, supported)
     if chosen is None:
-        for value, _quality in request.accept_languages:
+        # Highest quality first; q=0 means "not this one" (RFC 9110), not "least preferred".
+        ranked = sorted(request.accept_languages, key=lambda item: -item[1])
+        for value, quality in ranked:
+            if quality <= 0:
+                continue
             chosen = _match_language(value.lower(), supported)
             if chosen:
                 break

@@ -40,5 +40,5 @@ def configure_logging(app: Flask) -> None:
     logger.handlers = [h for h in logger.handlers if not getattr(h, "_cityapp", False)]
     handler._cityapp = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
-    logger.setLevel(app.config["CITYAPP_LOG_LEVEL"])
+    logger.setLevel(str(app.config["CITYAPP_LOG_LEVEL"]).upper())  # "info" works too
     logger.propagate = app.testing  # let pytest's caplog see records in tests

@@ -24,7 +24,7 @@ from sqlalchemy import String, Text, UniqueConstraint, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cityapp.db import db, set_sqlite_begin_mode, utcnow
+from cityapp.db import db, reset_sqlite_begin_mode, set_sqlite_begin_mode, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -144,34 +144,43 @@ def claim_slot(job_id: str, slot_at: datetime, runner: str) -> JobRun | None:
 
 
 def run_guarded(spec: JobSpec, slot_at: datetime, runner: str | None = None) -> JobRun | None:
-    """Run one job slot at most once across all scheduler processes. Commits."""
+    """Run one job slot at most once across all scheduler processes. Commits.
+
+    Returns the run record, or None when another process claimed the slot first. A failing
+    job is recorded as ``failed`` (its own writes rolled back) and never raises.
+    """
     runner = runner or runner_name()
-    set_sqlite_begin_mode("IMMEDIATE")
-    run = claim_slot(spec.id, slot_at, runner)
-    if run is None:
-        log.info(
-            "job %s slot %s already claimed by another scheduler; skipped",
-            spec.id,
-            slot_at.isoformat(),
-        )
-        return None
-    log.info("job %s slot %s started by %s", spec.id, slot_at.isoformat(), runner)
+    # Claim and job write: queue for the SQLite write lock up front (see cityapp.db).
+    mode = set_sqlite_begin_mode("IMMEDIATE")
     try:
-        result = spec.func()
-        run.status = "succeeded"
-        run.result = None if result is None else str(result)[:2000]
-        run.finished_at = utcnow()
-        db.session.commit()
-        log.info("job %s slot %s succeeded: %s", spec.id, slot_at.isoformat(), run.result)
-    except Exception as exc:
-        db.session.rollback()
-        log.exception("job %s slot %s failed", spec.id, slot_at.isoformat())
-        run = db.session.merge(run)
-        run.status = "failed"
-        run.result = f"{exc.__class__.__name__}: {exc}"[:2000]
-        run.finished_at = utcnow()
-        db.session.commit()
-    return run
+        run = claim_slot(spec.id, slot_at, runner)
+        if run is None:
+            log.info(
+                "job %s slot %s already claimed by another scheduler; skipped by %s",
+                spec.id,
+                slot_at.isoformat(),
+                runner,
+            )
+            return None
+        log.info("job %s slot %s started by %s", spec.id, slot_at.isoformat(), runner)
+        try:
+            result = spec.func()
+            run.status = "succeeded"
+            run.result = None if result is None else str(result)[:2000]
+            run.finished_at = utcnow()
+            db.session.commit()
+            log.info("job %s slot %s succeeded: %s", spec.id, slot_at.isoformat(), run.result)
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("job %s slot %s failed", spec.id, slot_at.isoformat())
+            run = db.session.merge(run)
+            run.status = "failed"
+            run.result = f"{exc.__class__.__name__}: {exc}"[:2000]
+            run.finished_at = utcnow()
+            db.session.commit()
+        return run
+    finally:
+        reset_sqlite_begin_mode(mode)
 
 
 def _fire(app: Flask, job_id: str) -> None:
@@ -184,6 +193,10 @@ def _fire(app: Flask, job_id: str) -> None:
             slot = schedule.slot(utcnow())
         try:
             run_guarded(spec, slot)
+        except Exception:
+            # Claiming or recording failed (database unreachable...): log it our way and try
+            # again at the next slot; APScheduler's own logging bypasses our log format.
+            log.exception("job %s slot %s could not be run", job_id, slot.isoformat())
         finally:
             db.session.remove()
 
@@ -207,17 +220,33 @@ def build_scheduler(app: Flask, blocking: bool = True):
     return scheduler
 
 
-def run_scheduler(app: Flask) -> None:
-    """Run the scheduler in the foreground until SIGTERM or SIGINT."""
-    scheduler = build_scheduler(app, blocking=True)
+def run_scheduler(app: Flask, poll_s: float = 0.2) -> None:
+    """Run the scheduler in the foreground until SIGTERM or SIGINT.
 
-    def _stop(signum: int, _frame: Any) -> None:
-        log.info("scheduler stopping on signal %s", signum)
-        scheduler.shutdown(wait=False)
+    Jobs run in APScheduler's worker threads; the main thread only sleeps and watches for a
+    signal. The signal handler just records the signal (no locks, no logging: a handler that
+    calls ``shutdown()`` can deadlock on a lock the interrupted main thread holds). The main
+    thread then shuts down, letting a running job finish. Further signals change nothing:
+    Ctrl-C under ``make run`` delivers SIGINT and then the script's SIGTERM, and the clean
+    stop must survive that (SIGKILL remains for a job that hangs).
+    """
+    scheduler = build_scheduler(app, blocking=False)
+    received: list[int] = []
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    log.info("scheduler %s started with jobs: %s", runner_name(), ", ".join(s.id for s in JOBS))
+    def _on_signal(signum: int, _frame: Any) -> None:
+        received.append(signum)
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     started = time.monotonic()
-    scheduler.start()
+    try:
+        scheduler.start()
+        log.info("scheduler %s started with jobs: %s", runner_name(), ", ".join(s.id for s in JOBS))
+        while not received:
+            time.sleep(poll_s)
+        log.info("scheduler stopping on signal %s; waiting for running jobs", received[0])
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     log.info("scheduler stopped after %.0f s", time.monotonic() - started)

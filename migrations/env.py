@@ -9,8 +9,9 @@ from flask import current_app
 from cityapp.db import UTCDateTime
 
 config = context.config
-if config.config_file_name and not logging.getLogger("cityapp").handlers:
-    # Only when run from the command line; never reset the app's own logging in tests.
+if config.config_file_name and not current_app.testing:
+    # `flask db ...` on the command line: show alembic's progress lines ("Running upgrade").
+    # Tests run the migrations in-process and keep their own logging untouched.
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
@@ -55,9 +56,40 @@ def run_migrations_online():
     conf_args.setdefault("render_item", render_item)
 
     with get_engine().connect() as connection:
+        if connection.dialect.name == "sqlite":
+            _run_sqlite_migrations(connection, conf_args)
+            return
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+
+
+def _run_sqlite_migrations(connection, conf_args):
+    """SQLite: all migrations in one transaction, with foreign keys off while they run.
+
+    Batch mode rebuilds a table by copy, DROP and rename. With foreign keys on (our engine
+    turns them on for every connection), that DROP is an implicit DELETE that fires ON DELETE
+    CASCADE / SET NULL in the child tables: rebuilding staff_users would silently delete every
+    API token. The pragma only works outside a transaction, so it is set on the raw driver
+    connection before alembic begins; the constraints are checked once at the end, before
+    commit, and a violation rolls the whole upgrade back.
+    """
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_db.metadata,
+            transactional_ddl=True,
+            **conf_args,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if violations:
+                raise RuntimeError(f"migration left foreign key violations: {violations[:10]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

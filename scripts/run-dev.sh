@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Start gunicorn and the scheduler together; Ctrl-C (or either one dying) stops both.
 set -euo pipefail
+cd "$(dirname "$0")/.."  # the repository root: wsgi.py and .venv live there
 BIN=${BIN:-.venv/bin}
 PORT=${PORT:-8000}
 
 "$BIN/flask" --app wsgi scheduler run &
 scheduler=$!
-"$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 \
+"$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --no-control-socket \
     --access-logfile - --graceful-timeout 5 wsgi:app &
 web=$!
 

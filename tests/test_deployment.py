@@ -12,9 +12,7 @@ from cityapp import create_app
 
 
 def _app(database_url: str, **overrides):
-    return create_app(
-        {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides}
-    )
+    return create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **overrides})
 
 
 def test_json_log_lines_carry_the_request_id(database_url):

@@ -6,7 +6,6 @@ from flask import g, url_for
 from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
 from cityapp.auth import service
 from cityapp.auth.models import ApiToken, AuditEntry, Role, StaffUser
@@ -14,6 +13,7 @@ from cityapp.auth.permissions import (
     current_installation,
     current_staff,
     installation_required,
+    login_rate_limit,
     staff_required,
 )
 from cityapp.auth.schemas import (
@@ -21,6 +21,7 @@ from cityapp.auth.schemas import (
     ApiTokenInputSchema,
     ApiTokenPageSchema,
     ApiTokenSchema,
+    AuditEntrySchema,
     AuditPageSchema,
     AuditQuerySchema,
     CsrfSchema,
@@ -39,18 +40,13 @@ from cityapp.extensions import limiter
 from cityapp.http import (
     PaginationQuerySchema,
     check_if_match,
+    conditional_json,
     make_etag,
     page_response,
     paginate,
 )
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Staff auth, tokens, audit")
-
-
-def _login_limit() -> str:
-    from flask import current_app
-
-    return current_app.config["CITYAPP_LOGIN_RATE_LIMIT"]
 
 
 def _installation_limit() -> str:
@@ -67,7 +63,7 @@ def staff_etag(user: StaffUser) -> str:
 
 
 @blp.post("/auth/login")
-@limiter.limit(_login_limit)
+@login_rate_limit
 @blp.arguments(LoginInputSchema)
 @blp.response(200, SessionSchema)
 @blp.alt_response(401, description="Wrong email or password (deliberately not saying which).")
@@ -121,14 +117,9 @@ def csrf_token():
 @blp.response(200, StaffPageSchema)
 def list_staff(args):
     """List staff accounts (admin)."""
-    query = select(StaffUser)
-    if "role" in args:
-        query = query.where(StaffUser.role == args["role"])
-    if "is_active" in args:
-        query = query.where(StaffUser.is_active == args["is_active"])
-    page = paginate(
-        db.session, query, [(StaffUser.id, "asc")], limit=args["limit"], cursor=args["cursor"]
-    )
+    limit, cursor = args.pop("limit"), args.pop("cursor")
+    query = service.staff_query(**args)
+    page = paginate(db.session, query, [(StaffUser.id, "asc")], limit=limit, cursor=cursor)
     return page_response(page, StaffSchema())
 
 
@@ -150,10 +141,13 @@ def create_staff(data):
 @blp.get("/staff/users/<int:user_id>")
 @staff_required(Role.ADMIN)
 @blp.response(200, StaffSchema)
+@blp.alt_response(304, description="Not modified (If-None-Match matched the ETag).")
 def get_staff(user_id):
     """One staff account (admin)."""
     user = service.get_staff_user(user_id)
-    return user, 200, {"ETag": staff_etag(user)}
+    return conditional_json(
+        staff_etag(user), lambda: StaffSchema().dump(user), cache_control="private, no-cache"
+    )
 
 
 @blp.patch("/staff/users/<int:user_id>")
@@ -179,10 +173,7 @@ def update_staff(data, user_id):
 @blp.response(200, ApiTokenPageSchema)
 def list_tokens(args):
     """Your API tokens (admins see everyone's)."""
-    staff = current_staff()
-    query = select(ApiToken)
-    if staff.role != Role.ADMIN:
-        query = query.where(ApiToken.owner_id == staff.id)
+    query = service.token_query(current_staff())
     page = paginate(
         db.session, query, [(ApiToken.id, "desc")], limit=args["limit"], cursor=args["cursor"]
     )
@@ -257,16 +248,8 @@ def delete_installation():
 @blp.response(200, AuditPageSchema)
 def list_audit(args):
     """The audit log, newest first, filterable by actor, action, object and time (admin)."""
-    query = select(AuditEntry)
-    for field in ("actor_id", "action", "object_type", "object_id"):
-        if field in args:
-            query = query.where(getattr(AuditEntry, field) == args[field])
-    if "since" in args:
-        query = query.where(AuditEntry.created_at >= args["since"])
-    if "until" in args:
-        query = query.where(AuditEntry.created_at < args["until"])
+    limit, cursor = args.pop("limit"), args.pop("cursor")
+    query = service.audit_query(**args)
     order = [(AuditEntry.created_at, "desc"), (AuditEntry.id, "desc")]
-    page = paginate(db.session, query, order, limit=args["limit"], cursor=args["cursor"])
-    from cityapp.auth.schemas import AuditEntrySchema
-
+    page = paginate(db.session, query, order, limit=limit, cursor=cursor)
     return page_response(page, AuditEntrySchema())

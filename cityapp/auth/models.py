@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, relationship
 
 from cityapp.db import TimestampMixin, db, utcnow
 
@@ -137,3 +138,29 @@ class AuditEntry(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.id} {self.action} {self.object_type}:{self.object_id}>"
+
+
+# --- the audit log is append-only ---------------------------------------------------------
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    """Raised when code tries to change or delete an audit entry (a bug, never user input)."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _flush_context: Any, _instances: Any) -> None:
+    for obj in session.deleted:
+        if isinstance(obj, AuditEntry):
+            raise AuditLogIsAppendOnly(f"{obj!r} cannot be deleted: the audit log is append-only")
+    for obj in session.dirty:
+        if isinstance(obj, AuditEntry) and session.is_modified(obj, include_collections=False):
+            raise AuditLogIsAppendOnly(f"{obj!r} cannot be changed: the audit log is append-only")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_audit_changes(state: ORMExecuteState) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    mapper = state.bind_mapper
+    if mapper is not None and mapper.class_ is AuditEntry:
+        raise AuditLogIsAppendOnly("bulk UPDATE/DELETE of audit entries: the log is append-only")

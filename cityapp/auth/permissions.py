@@ -3,18 +3,23 @@ for views, and the CSRF rule for cookie-authenticated writes."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from cityapp.auth import service
 from cityapp.auth.models import Installation, StaffUser, TokenScope
+from cityapp.db import db
 from cityapp.errors import Forbidden, Unauthorized
-from cityapp.extensions import csrf, login_manager
+from cityapp.extensions import csrf, limiter, login_manager
+
+log = logging.getLogger(__name__)
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -71,17 +76,32 @@ def _load_identity() -> None:
                 "The token is unknown, expired or revoked.",
                 headers={"WWW-Authenticate": 'Bearer realm="cityapp", error="invalid_token"'},
             )
+        _commit_last_used()
         return
     if current_user.is_authenticated:
         g.staff = current_user._get_current_object()
         g.auth_method = "session"
 
 
+def _commit_last_used() -> None:
+    """Persist a last_used_at the resolver just touched: GET views never commit, and without
+    this the timestamp would be rolled back with them. Best effort: liveness never fails a
+    request."""
+    if not db.session.dirty:
+        return
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        log.warning("could not record last use of a credential", exc_info=True)
+
+
 def _csrf_for_cookie_writes() -> None:
     """Cookie-authenticated state changes need the CSRF token; bearer requests never do."""
     if request.method in _SAFE_METHODS or g.get("auth_method") == "token":
         return
-    if g.get("auth_method") == "session" or request.path == "/staff/login":
+    # The login form too: otherwise another site could log a browser into its own account.
+    if g.get("auth_method") == "session" or request.endpoint == "staff_pages.login_submit":
         csrf.protect()
 
 
@@ -90,7 +110,7 @@ def _load_user(session_id: str) -> StaffUser | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = service.db.session.get(StaffUser, int(user_id))
+    user = db.session.get(StaffUser, int(user_id))
     if user is None or not user.is_active or str(user.session_version) != version:
         return None
     return user
@@ -119,9 +139,21 @@ def register_auth(app: Flask) -> None:
 # --- view decorators ---------------------------------------------------------------------
 
 
+def _login_limit_value() -> str:
+    return current_app.config["CITYAPP_LOGIN_RATE_LIMIT"]
+
+
+# One budget per client address for both ways to log in (JSON API and HTML form), so having
+# two doors does not double the guesses an address gets.
+login_rate_limit = limiter.shared_limit(_login_limit_value, scope="login")
+
+
 def current_staff() -> StaffUser:
     staff = g.get("staff")
     if staff is None:
+        if g.get("installation") is not None:
+            # Authenticated, just not as staff: a valid credential without the right -> 403.
+            raise Forbidden("Installation tokens cannot use staff endpoints.")
         raise Unauthorized("Log in or send a staff API token.")
     return staff
 
@@ -150,6 +182,8 @@ def staff_required(*roles: str) -> Callable:
 def current_installation() -> Installation:
     installation = g.get("installation")
     if installation is None:
+        if g.get("staff") is not None:
+            raise Forbidden("This endpoint needs an installation token, not a staff login.")
         raise Unauthorized("Send the installation token as 'Authorization: Bearer <token>'.")
     return installation
 

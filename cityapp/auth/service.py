@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, g, has_request_context
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 
 from cityapp.auth.models import (
     ApiToken,
@@ -129,6 +129,32 @@ def record_audit(
     return entry
 
 
+def audit_query(
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Select:
+    """Audit entries matching every given filter; ``since`` inclusive, ``until`` exclusive."""
+    query = select(AuditEntry)
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if object_type is not None:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == str(object_id))
+    if since is not None:
+        query = query.where(AuditEntry.created_at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.created_at < until)
+    return query
+
+
 # --- staff accounts ----------------------------------------------------------------------
 
 
@@ -214,6 +240,16 @@ def _is_last_active_admin(user: StaffUser) -> bool:
     return not others
 
 
+def staff_query(*, role: str | None = None, is_active: bool | None = None) -> Select:
+    """Staff accounts, optionally filtered by role and active flag (unordered: callers page)."""
+    query = select(StaffUser)
+    if role is not None:
+        query = query.where(StaffUser.role == role)
+    if is_active is not None:
+        query = query.where(StaffUser.is_active == is_active)
+    return query
+
+
 # --- login -------------------------------------------------------------------------------
 
 
@@ -295,6 +331,10 @@ def attempt_login(email: str, password: str, now: datetime | None = None) -> Log
 
 
 def record_logout(user: StaffUser) -> None:
+    """End the user's sessions for good: session cookies are signed, not stored, so a copy of
+    the cookie would otherwise stay valid after logout. Bumping the version voids every copy
+    (and the user's sessions in other browsers too)."""
+    user.session_version += 1
     record_audit(user, "auth.logout", object_type="staff_user", object_id=user.id)
 
 
@@ -351,6 +391,14 @@ def get_api_token(token_id: int) -> ApiToken:
 def can_manage_token(actor: StaffUser, token: ApiToken) -> bool:
     """Object rule: owners manage their tokens, admins manage all."""
     return actor.role == Role.ADMIN or token.owner_id == actor.id
+
+
+def token_query(viewer: StaffUser) -> Select:
+    """The API tokens ``viewer`` may see: their own, or all of them for admins."""
+    query = select(ApiToken)
+    if viewer.role != Role.ADMIN:
+        query = query.where(ApiToken.owner_id == viewer.id)
+    return query
 
 
 def revoke_api_token(actor: Actor, token: ApiToken) -> ApiToken:

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
 from cityapp.auth import service
+from cityapp.auth.permissions import login_rate_limit
 from cityapp.db import db
-from cityapp.extensions import limiter
 
 bp = Blueprint("staff_pages", __name__, url_prefix="/staff")
 
 
-def _login_limit() -> str:
-    from flask import current_app
-
-    return current_app.config["CITYAPP_LOGIN_RATE_LIMIT"]
-
-
 def _safe_next(target: str | None) -> str:
-    """Only local paths, so the login form cannot be used as an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("staff_pages.home")
+    """Only local paths, so the login form cannot be used as an open redirect. Browsers drop
+    tabs and newlines inside URLs and read a backslash as a slash, so a slash, a tab and
+    another slash (or a slash and a backslash) would leave the site: refuse those outright."""
+    home = url_for("staff_pages.home")
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return home
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    return target
 
 
 @bp.get("/login")
@@ -32,14 +36,15 @@ def login_form():
 
 
 @bp.post("/login")
-@limiter.limit(_login_limit)
+@login_rate_limit
 def login_submit():
     """Check the form; on success start the session."""
     email = (request.form.get("email") or "").strip()[:254]
     password = (request.form.get("password") or "")[:1024]
+    next_url = request.form.get("next", "")
     if not email or not password:
         flash("Bitte E-Mail-Adresse und Passwort eingeben.", "error")
-        return render_template("staff/login.html", email=email), 422
+        return render_template("staff/login.html", email=email, next=next_url), 422
     result = service.attempt_login(email, password)
     db.session.commit()
     if result.locked:
@@ -48,21 +53,21 @@ def login_submit():
             "error",
         )
         return (
-            render_template("staff/login.html", email=email),
+            render_template("staff/login.html", email=email, next=next_url),
             429,
             {"Retry-After": str(result.retry_after_s)},
         )
     if result.user is None:
         flash("E-Mail-Adresse oder Passwort ist falsch.", "error")
-        return render_template("staff/login.html", email=email), 401
+        return render_template("staff/login.html", email=email, next=next_url), 401
     login_user(result.user)
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(next_url))
 
 
 @bp.post("/logout")
 def logout():
     """End the session."""
-    if g.get("staff") is not None:
+    if g.get("staff") is not None and g.get("auth_method") == "session":
         service.record_logout(g.staff)
         db.session.commit()
     logout_user()
