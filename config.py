@@ -90,7 +90,9 @@ class Config:
     # Rate limits (Flask-Limiter notation). Storage is Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
-    RATELIMIT_HEADERS_ENABLED = True
+    # X-RateLimit-*/Retry-After on every response confused clients (Retry-After on a 200);
+    # cityapp.errors sets Retry-After on the 429 itself.
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "cityapp"
     CITYAPP_LOGIN_RATE_LIMIT = os.environ.get("CITYAPP_LOGIN_RATE_LIMIT", "10 per minute")
     CITYAPP_INSTALLATION_RATE_LIMIT = os.environ.get(
@@ -113,6 +115,8 @@ class Config:
     # Scheduler
     CITYAPP_HOUSEKEEPING_INTERVAL_S = _env_int("CITYAPP_HOUSEKEEPING_INTERVAL_S", 3600)
     CITYAPP_JOB_RUN_RETENTION_DAYS = _env_int("CITYAPP_JOB_RUN_RETENTION_DAYS", 30)
+    # The audit log is append-only for the app; only housekeeping removes entries this old.
+    CITYAPP_AUDIT_RETENTION_DAYS = _env_int("CITYAPP_AUDIT_RETENTION_DAYS", 730)
 
     # Logging
     CITYAPP_LOG_JSON = _env_bool("CITYAPP_LOG_JSON", False)

@@ -38,6 +38,13 @@ def load_config(app: Flask, config: str | type[Config] | Mapping[str, Any] | Non
     if app.config.get("REDIS_URL") and "RATELIMIT_STORAGE_URI" not in app.config:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    if app.config["ENV_NAME"] == "production" and not app.config.get("REDIS_URL"):
+        import logging
+
+        logging.getLogger("cityapp").warning(
+            "REDIS_URL is not set: rate limits are counted per worker process, so with N "
+            "gunicorn workers a client gets N times the configured limit"
+        )
     from cityapp.openapi import SPEC_OPTIONS
 
     app.config["API_SPEC_OPTIONS"] = {**SPEC_OPTIONS, **app.config.get("API_SPEC_OPTIONS", {})}
@@ -53,8 +60,10 @@ def load_config(app: Flask, config: str | type[Config] | Mapping[str, Any] | Non
 def register_extensions(app: Flask) -> None:
     from cityapp import models  # noqa: F401 - every table in the metadata
     from cityapp.auth.permissions import register_auth
-    from cityapp.http import register_http
+    from cityapp.http import assign_request_id, register_http
 
+    # The request id comes first, so even an early 429 or 401 carries it.
+    app.before_request(assign_request_id)
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])

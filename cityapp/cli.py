@@ -1,4 +1,9 @@
-"""flask commands: staff accounts, demo data, the scheduler. They call services and commit."""
+"""flask commands: staff accounts, demo data, the scheduler. They call services and commit.
+
+The few environment variables read here (CITYAPP_STAFF_PASSWORD, CITYAPP_DEMO_PASSWORD,
+CITYAPP_ALLOW_DEMO) are inputs to one command run by a script, not configuration of the
+running app, so they are read when the command runs rather than in config.py.
+"""
 
 from __future__ import annotations
 
@@ -63,10 +68,10 @@ def seed_demo_command() -> None:
         raise click.ClickException(
             "Refusing to load demo data in production (set CITYAPP_ALLOW_DEMO=1 to insist)."
         )
-    result = seed_demo()
+    password = os.environ.get("CITYAPP_DEMO_PASSWORD") or DEMO_PASSWORD
+    result = seed_demo(password)
     db.session.commit()
     click.echo(f"Demo data ready: {result}")
-    password = os.environ.get("CITYAPP_DEMO_PASSWORD", DEMO_PASSWORD)
     for email, _name, role in DEMO_STAFF:
         click.echo(f"  {role:<9} {email}  password: {password}")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
 from cityapp.content.service import upsert_district
@@ -41,9 +39,8 @@ DEMO_DISTRICTS = [
 ]
 
 
-def seed_demo() -> dict[str, int]:
+def seed_demo(password: str = DEMO_PASSWORD) -> dict[str, int]:
     """Create (or refresh) the demo data. Running it twice changes nothing the second time."""
-    password = os.environ.get("CITYAPP_DEMO_PASSWORD", DEMO_PASSWORD)
     staff = 0
     for email, name, role in DEMO_STAFF:
         user = find_staff_by_email(email)

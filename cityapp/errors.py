@@ -263,13 +263,34 @@ def handle_app_error(error: AppError) -> Response:
     )
 
 
+_TITLES = {
+    cls.status: cls.title
+    for cls in (
+        BadRequest,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        Conflict,
+        Gone,
+        PreconditionFailed,
+        UnsupportedMediaType,
+        ValidationError,
+        PreconditionRequired,
+        TooManyRequests,
+    )
+} | {405: "Method not allowed", 413: "Payload too large", 500: "Internal server error"}
+
+
 def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     headers: dict[str, str] = {}
     errors = None
     detail = error.description
-    title = error.name
+    # One vocabulary for titles, whether Werkzeug, webargs or our own code raised the error.
+    title = _TITLES.get(status, error.name)
     slug = None
+    if status == 400 and detail and detail.startswith("The browser (or proxy) sent a request"):
+        detail = "The request could not be understood (malformed syntax)."
     if isinstance(error, RateLimitExceeded):
         headers["Retry-After"] = str(_retry_after_seconds())
         detail = f"Rate limit exceeded ({error.description}). Try again later."
@@ -284,6 +305,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         errors = _flatten_webargs_messages(data["messages"])
         if status == 422:
             detail = "The request did not validate; see errors."
+        elif errors.get("json") == ["Invalid JSON body."]:
+            detail = "The request body is not valid JSON."
     if status == 405 and getattr(error, "valid_methods", None):
         headers["Allow"] = ", ".join(error.valid_methods)
     if status == 401:

@@ -31,7 +31,7 @@ from cityapp.errors import (
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-def _assign_request_id() -> None:
+def assign_request_id() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
 
@@ -158,7 +158,9 @@ def _decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
 
 
 def _cursor_key() -> bytes:
-    return hashlib.sha256(b"cursor:" + current_app.config["SECRET_KEY"].encode()).digest()[:32]
+    """Keyed by the endpoint too, so a cursor of one list is refused by another."""
+    scope = f"cursor:{request.endpoint}:".encode()
+    return hashlib.sha256(scope + current_app.config["SECRET_KEY"].encode()).digest()[:32]
 
 
 def _jsonable(value: Any) -> Any:
@@ -373,6 +375,9 @@ _DOCS_CSP = (
 
 
 def _finish_response(response: Response) -> Response:
+    if response.status_code in (204, 304):
+        # No body, so no body type (flask-smorest labels empty replies application/json).
+        response.headers.pop("Content-Type", None)
     request_id = current_request_id()
     if request_id:
         response.headers["X-Request-ID"] = request_id
@@ -394,7 +399,6 @@ def _finish_response(response: Response) -> Response:
 
 def register_http(app: Flask) -> None:
     """Install the request hooks every surface shares."""
-    app.before_request(_assign_request_id)
     app.before_request(_check_api_body)
     app.after_request(_finish_response)
 

@@ -26,9 +26,10 @@ def configure_logging(app: Flask) -> None:
     if app.config["CITYAPP_LOG_JSON"]:
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                timestamp=False,
+                "%(levelname)s %(name)s %(message)s %(request_id)s",
+                rename_fields={"levelname": "level", "name": "logger"},
+                # ISO 8601 in UTC, like every other time cityapp emits.
+                timestamp="time",
             )
         )
     else:

@@ -60,7 +60,7 @@ def test_sqlite_connections_are_tuned(tmp_path):
         assert pragma("foreign_keys") == 1
         assert pragma("journal_mode") == "wal"
         assert pragma("busy_timeout") == app.config["SQLITE_BUSY_TIMEOUT_MS"] == 15000
-        assert pragma("synchronous") == 1  # NORMAL: safe with WAL, no fsync per commit
+        assert pragma("synchronous") == 2  # FULL: an accepted write survives a power cut
     with (
         app.app_context(),
         pytest.raises(IntegrityError, match="FOREIGN KEY"),

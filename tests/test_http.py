@@ -152,9 +152,19 @@ def test_cursor_signed_with_another_secret_is_400(database_url, admin_client, ma
     )
     from cityapp.http import _encode_cursor
 
-    with other.app_context():
+    with other.test_request_context(USERS):
         forged = _encode_cursor([0])  # would mean "everything after id 0" if accepted
     assert_problem(admin_client.get(f"{USERS}?cursor={forged}"), 400, field="cursor")
+
+
+def test_cursor_of_one_list_is_refused_by_another(admin_client, make_staff):
+    for _ in range(3):
+        make_staff("editor")
+    page = admin_client.get(f"{USERS}?limit=1").get_json()
+    assert page["next_cursor"]
+    # Same cursor shape ([id]) on both lists: only the endpoint scoping tells them apart.
+    response = admin_client.get(f"/api/v1/staff/tokens?cursor={page['next_cursor']}")
+    assert_problem(response, 400, field="cursor")
 
 
 # --- ETag / If-None-Match ----------------------------------------------------------------

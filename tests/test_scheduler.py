@@ -234,7 +234,9 @@ def test_housekeeping_purges_old_records_and_keeps_fresh_ones(ctx, make_staff):
     run = run_guarded(get_job("housekeeping"), Every(3600).slot(now), runner="test")
 
     assert run is not None and run.status == "succeeded", run and run.result
-    assert run.result == str({"login_throttles": 1, "api_tokens": 2, "job_runs": 1})
+    assert run.result == str(
+        {"login_throttles": 1, "api_tokens": 2, "audit_entries": 0, "job_runs": 1}
+    )
     db.session.expire_all()
     assert db.session.scalars(select(LoginThrottle.key_hash)).all() == ["b" * 64]
     assert sorted(db.session.scalars(select(ApiToken.name))) == [

@@ -185,8 +185,11 @@ def list_tokens(args):
 @blp.arguments(ApiTokenInputSchema)
 @blp.response(201, ApiTokenCreatedSchema)
 def create_token(data):
-    """Create an API token for yourself; the secret is in this reply only."""
+    """Create an API token for yourself (browser session only); the secret is shown once."""
     staff = current_staff()
+    if g.get("auth_method") != "session":
+        # Otherwise a leaked token could mint successors that outlive its revocation.
+        raise Forbidden("API tokens are created from a logged-in browser session, not a token.")
     token, plaintext = service.create_api_token(staff, staff, **data)
     db.session.commit()
     token.plaintext = plaintext  # transient: dumped once, never stored

@@ -55,32 +55,48 @@ register_bearer(service.INSTALLATION_TOKEN_PREFIX, _resolve_installation)
 
 
 def _load_identity() -> None:
-    """Resolve the caller before any view runs. Bad bearer credentials fail fast with 401."""
+    """Resolve the caller before any view runs.
+
+    A bad bearer credential does not fail the request here: public endpoints (health probes,
+    the OpenAPI document, registering a new installation, public reads) keep working for an
+    app whose token was revoked. Endpoints that need a caller raise the stored 401.
+    """
     g.staff = None
     g.api_token = None
     g.installation = None
     g.auth_method = None
+    g.auth_error = None
     header = request.headers.get("Authorization")
     if header:
         scheme, _, value = header.partition(" ")
         value = value.strip()
         if scheme.lower() != "bearer" or not value:
-            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
-        g.auth_method = "token"
-        g.credential_hash = service.hash_secret(value)
+            g.auth_error = Unauthorized("Use 'Authorization: Bearer <token>'.")
+            return
         resolver = next(
             (r for prefix, r in _BEARER_RESOLVERS.items() if value.startswith(prefix)), None
         )
         if resolver is None or len(value) > 200 or not resolver(value):
-            raise Unauthorized(
+            g.auth_error = Unauthorized(
                 "The token is unknown, expired or revoked.",
                 headers={"WWW-Authenticate": 'Bearer realm="cityapp", error="invalid_token"'},
             )
+            return
+        g.auth_method = "token"
+        # Rate limits key on valid credentials only: made-up tokens count against the IP.
+        g.credential_hash = service.hash_secret(value)
         _commit_last_used()
         return
     if current_user.is_authenticated:
         g.staff = current_user._get_current_object()
         g.auth_method = "session"
+
+
+def raise_auth_error() -> None:
+    """Raise the 401 of a rejected bearer credential, if this request carried one."""
+    error = g.get("auth_error")
+    if error is not None:
+        raise error
 
 
 def _commit_last_used() -> None:
@@ -120,12 +136,12 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
     """Never send a session cookie in answer to a token-authenticated request."""
 
     def should_set_cookie(self, app: Flask, session: Any) -> bool:
-        if g.get("auth_method") == "token":
+        if g.get("auth_method") == "token" or request.headers.get("Authorization"):
             return False
         return super().should_set_cookie(app, session)
 
     def save_session(self, app: Flask, session: Any, response: Any) -> None:
-        if g.get("auth_method") == "token":
+        if g.get("auth_method") == "token" or request.headers.get("Authorization"):
             return
         super().save_session(app, session, response)
 
@@ -149,6 +165,7 @@ login_rate_limit = limiter.shared_limit(_login_limit_value, scope="login")
 
 
 def current_staff() -> StaffUser:
+    raise_auth_error()
     staff = g.get("staff")
     if staff is None:
         if g.get("installation") is not None:
@@ -180,6 +197,7 @@ def staff_required(*roles: str) -> Callable:
 
 
 def current_installation() -> Installation:
+    raise_auth_error()
     installation = g.get("installation")
     if installation is None:
         if g.get("staff") is not None:

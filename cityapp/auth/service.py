@@ -454,7 +454,8 @@ def delete_installation(installation: Installation) -> None:
 
 
 def purge_expired_auth_records(now: datetime | None = None) -> dict[str, int]:
-    """Delete expired login throttles and tokens revoked or expired more than 90 days ago."""
+    """Delete expired login throttles, tokens revoked or expired more than 90 days ago, and
+    audit entries older than CITYAPP_AUDIT_RETENTION_DAYS."""
     now = now or utcnow()
     throttles = db.session.execute(
         delete(LoginThrottle).where(LoginThrottle.expires_at < now)
@@ -463,4 +464,16 @@ def purge_expired_auth_records(now: datetime | None = None) -> dict[str, int]:
     tokens = db.session.execute(
         delete(ApiToken).where((ApiToken.revoked_at < cutoff) | (ApiToken.expires_at < cutoff))
     ).rowcount
-    return {"login_throttles": throttles or 0, "api_tokens": tokens or 0}
+    audit_cutoff = now - timedelta(days=current_app.config["CITYAPP_AUDIT_RETENTION_DAYS"])
+    # The one sanctioned removal of audit entries: retention. It goes through the connection,
+    # past the ORM guard that keeps application code from editing the log.
+    audit = (
+        db.session.connection()
+        .execute(AuditEntry.__table__.delete().where(AuditEntry.created_at < audit_cutoff))
+        .rowcount
+    )
+    return {
+        "login_throttles": throttles or 0,
+        "api_tokens": tokens or 0,
+        "audit_entries": audit or 0,
+    }

@@ -343,10 +343,23 @@ def test_token_authenticates_and_needs_no_csrf(app, editor_client):
     secret = editor_client.post(
         TOKENS, json={"name": "ci", "scopes": ["read", "write"]}
     ).get_json()["token"]
+    other = editor_client.post(TOKENS, json={"name": "other"})
     bearer = _bearer(app, secret)
     assert bearer.get(ME).status_code == 200
-    response = bearer.post(TOKENS, json={"name": "made by a token"})
-    assert response.status_code == 201
+    # A state change with the token alone (no cookie, no CSRF header) goes through.
+    response = bearer.delete(other.headers["Location"])
+    assert response.status_code == 204
+
+
+def test_a_token_cannot_mint_more_tokens(app, editor_client):
+    secret = editor_client.post(
+        TOKENS, json={"name": "ci", "scopes": ["read", "write"]}
+    ).get_json()["token"]
+    response = _bearer(app, secret).post(TOKENS, json={"name": "made by a token"})
+    body = assert_problem(response, 403)
+    assert "session" in body["detail"]
+    listed = editor_client.get(TOKENS).get_json()["items"]
+    assert [item["name"] for item in listed] == ["ci"]
 
 
 @pytest.mark.parametrize(
@@ -355,7 +368,7 @@ def test_token_authenticates_and_needs_no_csrf(app, editor_client):
         ("GET", ME, {}, 200),
         ("GET", TOKENS, {}, 200),
         ("GET", "/api/v1/auth/csrf", {}, 200),
-        ("POST", TOKENS, {"json": {"name": "x"}}, 201),
+        ("POST", TOKENS, {"json": {"name": "x"}}, 403),
         ("POST", LOGOUT, {}, 204),
         ("GET", USERS, {}, 403),
         ("GET", "/staff/", {}, 200),
@@ -391,13 +404,19 @@ def test_token_with_lowercase_scheme_works(app, token_client):
 )
 def test_malformed_authorization_is_401(app, header):
     client = ApiClient(app.test_client(), {"Authorization": header})
-    for method, path in (("GET", ME), ("POST", TOKENS), ("GET", "/api/v1/auth/csrf")):
+    for method, path in (("GET", ME), ("POST", TOKENS), ("GET", TOKENS)):
         response = client.open(method, path, json={"name": "x"} if method == "POST" else None)
         body = assert_problem(response, 401)
         assert body["type"].endswith("/unauthorized")
         assert response.headers["WWW-Authenticate"].startswith('Bearer realm="cityapp"')
         assert "Set-Cookie" not in response.headers
     assert _count(app, ApiToken) == 0
+    # Public endpoints keep working for a client holding a dead token (e.g. an app whose
+    # installation was forgotten can still read and register again), and set no cookie.
+    for path in ("/healthz", "/api/openapi.json", "/api/v1/auth/csrf"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Set-Cookie" not in response.headers
 
 
 def test_revoked_token_is_401_invalid_token(app, editor_client):

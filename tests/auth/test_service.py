@@ -477,6 +477,28 @@ def test_purge_removes_expired_throttles_and_long_dead_tokens(ctx):
     old.revoked_at = now - timedelta(days=91)
     fresh.revoked_at = now - timedelta(days=1)
     db.session.flush()
-    assert service.purge_expired_auth_records(now) == {"login_throttles": 1, "api_tokens": 1}
+    counts = service.purge_expired_auth_records(now)
+    assert counts["login_throttles"] == 1
+    assert counts["api_tokens"] == 1
     db.session.expire_all()
     assert set(db.session.scalars(select(ApiToken))) == {fresh}
+
+
+def test_purge_removes_audit_entries_past_retention_only(ctx):
+    now = utcnow()
+    days = ctx.config["CITYAPP_AUDIT_RETENTION_DAYS"]
+    old = service.record_audit(service.CLI, "test.old")
+    kept = service.record_audit(service.CLI, "test.kept")
+    db.session.flush()
+    # Back-date one entry past retention (raw SQL: the ORM refuses to edit audit entries).
+    db.session.connection().execute(
+        AuditEntry.__table__.update()
+        .where(AuditEntry.id == old.id)
+        .values(created_at=now - timedelta(days=days + 1))
+    )
+    counts = service.purge_expired_auth_records(now)
+    assert counts["audit_entries"] == 1
+    db.session.expire_all()
+    remaining = set(db.session.scalars(select(AuditEntry.action)))
+    assert "test.kept" in remaining and "test.old" not in remaining
+    assert kept.id is not None
