@@ -65,6 +65,26 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("CITYAPP_MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     CITYAPP_MAX_JSON_LENGTH = _env_int("CITYAPP_MAX_JSON_LENGTH", 1024 * 1024)
     CITYAPP_MAX_IMAGE_BYTES = _env_int("CITYAPP_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+    # Decoded images above this many pixels are refused (decompression bombs).
+    CITYAPP_MAX_IMAGE_PIXELS = _env_int("CITYAPP_MAX_IMAGE_PIXELS", 40_000_000)
+
+    # Content: the municipality's bounding area (WGS 84, "min_lon,min_lat,max_lon,max_lat");
+    # district polygons and announcement areas must lie inside, point lookups outside are refused.
+    CITYAPP_BBOX = os.environ.get("CITYAPP_BBOX", "9.38,51.24,9.54,51.38")
+    CITYAPP_NEWS_CATEGORIES = tuple(
+        os.environ.get(
+            "CITYAPP_NEWS_CATEGORIES",
+            "rathaus,verkehr,bauen,umwelt,kultur,sport,bildung,soziales,wirtschaft,sonstiges",
+        ).split(",")
+    )
+    # Media: content-addressed files on a storage backend (local directory by default).
+    CITYAPP_MEDIA_DIR = os.environ.get("CITYAPP_MEDIA_DIR", str(INSTANCE_DIR / "media"))
+    # How often the content job flips statuses at publish/expiry boundaries.
+    CITYAPP_CONTENT_JOB_INTERVAL_S = _env_int("CITYAPP_CONTENT_JOB_INTERVAL_S", 60)
+    # Tombstones for delta sync are kept this long; older updated_since values get 410.
+    CITYAPP_TOMBSTONE_RETENTION_DAYS = _env_int("CITYAPP_TOMBSTONE_RETENTION_DAYS", 180)
+    # CAP <sender>: an address that identifies the municipality as the originator.
+    CITYAPP_CAP_SENDER = os.environ.get("CITYAPP_CAP_SENDER", "warnung@musterstadt.example")
 
     # Mail (used by the outbox in later issues).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")

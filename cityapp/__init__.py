@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from cityapp.db import configure_engine, db, set_sqlite_begin_mode
+from cityapp.db import configure_engine, db, include_in_migrations, set_sqlite_begin_mode
 from cityapp.extensions import api, csrf, limiter, login_manager, migrate
 from config import Config, get_config
 
@@ -68,7 +68,12 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(
-        app, db, directory=app.config["MIGRATIONS_DIR"], render_as_batch=True, compare_type=True
+        app,
+        db,
+        directory=app.config["MIGRATIONS_DIR"],
+        render_as_batch=True,
+        compare_type=True,
+        include_name=include_in_migrations,
     )
     login_manager.init_app(app)
     login_manager.login_view = "staff_pages.login_form"
@@ -92,8 +97,15 @@ def register_blueprints(app: Flask) -> None:
     from cityapp import apidocs, health
     from cityapp.auth import api as auth_api
     from cityapp.auth import views as auth_views
+    from cityapp.content import api as content_api
+    from cityapp.content import feeds, media_views
+    from cityapp.content import staff_api as content_staff_api
 
     api.register_blueprint(auth_api.blp)
+    api.register_blueprint(content_api.blp)
+    api.register_blueprint(content_staff_api.blp)
+    app.register_blueprint(media_views.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(apidocs.bp)

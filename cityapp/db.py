@@ -74,6 +74,17 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# Database objects that migrations create by hand and the models do not describe (full-text
+# indexes: SQLite FTS5 tables and their shadow tables, PostgreSQL expression GIN indexes).
+# Autogenerate and the models-vs-migrations comparison leave them alone.
+UNMODELLED_PREFIXES = ("news_items_fts", "announcements_fts", "ix_fts_")
+
+
+def include_in_migrations(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic ``include_name`` hook: skip the hand-made full-text objects."""
+    return not (name and name.startswith(UNMODELLED_PREFIXES))
+
+
 # --- SQLite tuning -----------------------------------------------------------------------
 #
 # pysqlite begins transactions lazily and DEFERRED, so two gunicorn workers that both read and

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
 from cityapp.content.service import upsert_district
+from cityapp.content.service.demo import seed_content
 
 DEMO_PASSWORD = "musterstadt-demo"
 
@@ -51,4 +52,5 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict[str, int]:
             update_staff_user(CLI, user, is_active=True)
     for position, (slug, name, ars, polygon) in enumerate(DEMO_DISTRICTS):
         upsert_district(CLI, slug=slug, name=name, ars=ars, polygon=polygon, position=position)
-    return {"staff_created": staff, "districts": len(DEMO_DISTRICTS)}
+    content = seed_content(CLI)
+    return {"staff_created": staff, "districts": len(DEMO_DISTRICTS), **content}

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, false, literal, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from cityapp.errors import (
@@ -228,11 +228,24 @@ def _python_type(column: InstrumentedAttribute) -> type:
 
 
 def _after(order: Sequence[tuple[InstrumentedAttribute, str]], values: Sequence[Any]) -> Any:
-    """(a, b) > (x, y) spelled out so mixed directions work on SQLite and PostgreSQL."""
+    """(a, b) > (x, y): a row-value comparison when all directions agree (both databases
+    then bound the index scan by it, so deep pages cost what the first one does), spelled out
+    as ORs for mixed directions."""
+    directions = {direction for _col, direction in order}
+    if len(directions) == 1:
+        columns = tuple_(*[col for col, _ in order])
+        bounds = tuple_(*[literal(v, col.type) for (col, _), v in zip(order, values, strict=True)])
+        return columns < bounds if directions == {"desc"} else columns > bounds
     clauses = []
     for i, (col, direction) in enumerate(order):
         equal_prefix = [order[j][0] == values[j] for j in range(i)]
-        beyond = col < values[i] if direction == "desc" else col > values[i]
+        if isinstance(values[i], bool):
+            # SQL refuses < and > against booleans; with false < true, "beyond" is the other
+            # value or nothing.
+            after = (not values[i]) if direction == "asc" else values[i]
+            beyond = col.is_(direction == "asc") if after else false()
+        else:
+            beyond = col < values[i] if direction == "desc" else col > values[i]
         clauses.append(and_(*equal_prefix, beyond))
     return or_(*clauses)
 

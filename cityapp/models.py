@@ -1,15 +1,26 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
 from cityapp.auth.models import ApiToken, AuditEntry, Installation, LoginThrottle, StaffUser
-from cityapp.content.models import District
+from cityapp.content import jobs as _content_jobs  # noqa: F401 - registers the content jobs
+from cityapp.content.models import (
+    Announcement,
+    ContentTombstone,
+    District,
+    MediaAsset,
+    NewsItem,
+)
 from cityapp.scheduler import JobRun
 
 __all__ = [
+    "Announcement",
     "ApiToken",
     "AuditEntry",
+    "ContentTombstone",
     "District",
     "Installation",
     "JobRun",
     "LoginThrottle",
+    "MediaAsset",
+    "NewsItem",
     "StaffUser",
 ]

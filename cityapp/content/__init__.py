@@ -1,1 +1,1 @@
-"""Content domain: districts (Ortsteile) now; news, announcements and media follow."""
+"""Content domain: districts, news, announcements, media, public API and feeds."""

@@ -1,0 +1,200 @@
+"""Public content API (no auth): news, announcements, districts; ETags, delta sync."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app, jsonify, request
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from cityapp.content import present
+from cityapp.content.models import AnnouncementCategory, District
+from cityapp.content.schemas import (
+    AnnouncementPublicPageSchema,
+    AnnouncementPublicQuerySchema,
+    AnnouncementPublicSchema,
+    DistrictListSchema,
+    DistrictSchema,
+    NewsPublicPageSchema,
+    NewsPublicSchema,
+    PointQuerySchema,
+    PublicQuerySchema,
+)
+from cityapp.content.service import districts as district_service
+from cityapp.content.service import visibility
+from cityapp.db import db, utcnow
+from cityapp.errors import NotFound, ValidationError
+from cityapp.http import conditional_json, make_etag, negotiate_language, paginate
+
+blp = Blueprint(
+    "content", __name__, url_prefix="/api/v1", description="News, announcements, districts"
+)
+
+
+def _filters(kind: str, args: dict[str, Any]) -> visibility.Filters:
+    """Turn query arguments into filters; unknown districts and categories are 422."""
+    filters = visibility.Filters(q=args.get("q"), channel=args.get("channel"))
+    category = args.get("category")
+    if category:
+        known = (
+            current_app.config["CITYAPP_NEWS_CATEGORIES"]
+            if kind == "news"
+            else [c.value for c in AnnouncementCategory]
+        )
+        if category not in known:
+            raise ValidationError(errors={"category": [f"Unknown category {category!r}."]})
+        filters.category = category
+    if args.get("level"):
+        filters.level = args["level"]
+    if args.get("district"):
+        district = district_service.find_district(args["district"])
+        if district is None:
+            raise ValidationError(errors={"district": ["Unknown district."]})
+        filters.district_id = district.id
+    if ("lat" in args) != ("lon" in args):
+        raise ValidationError(errors={"lat" if "lat" not in args else "lon": ["Give both."]})
+    if "lat" in args:
+        district = district_service.find_district_at(args["lat"], args["lon"])
+        # Inside the municipality but in no district: municipality-wide items only.
+        filters.district_id = district.id if district else -1
+    return filters
+
+
+def _vary(response):
+    response.vary.add("Accept-Language")
+    return response
+
+
+def public_list(kind: str, args: dict[str, Any]):
+    """List visible items newest first; 304 from the version key before any item is loaded."""
+    now = utcnow()
+    model = visibility.KINDS[kind]
+    language = negotiate_language()
+    filters = _filters(kind, args)
+    since = args.get("updated_since")
+    if since is not None:
+        visibility.check_since(since, now)
+    key = visibility.version_key(kind, now)
+    etag = make_etag("list", kind, key, sorted((k, str(v)) for k, v in args.items()), language)
+
+    def build():
+        query = visibility.public_query(model, now, filters)
+        if since is not None:
+            query = query.where(visibility.changed_since(model, since, now))
+        page = paginate(
+            db.session,
+            query,
+            visibility.listing_order(model),
+            limit=args["limit"],
+            cursor=args["cursor"],
+        )
+        presenter = present.PRESENTERS[kind]
+        schema = NewsPublicSchema() if kind == "news" else AnnouncementPublicSchema()
+        body: dict[str, Any] = {
+            "items": schema.dump([presenter(item, language) for item in page.items], many=True),
+            "next_cursor": page.next_cursor,
+        }
+        if since is not None:
+            point = visibility.sync_point(key, since)
+            body["server_time"] = point.isoformat().replace("+00:00", "Z")
+            if not args["cursor"]:
+                ids = visibility.tombstone_ids(kind, since, now, filters)
+                body["tombstones"] = [{"id": i, "deleted": True} for i in ids]
+        response = jsonify(body)
+        if page.next_cursor:
+            query_args = request.args.to_dict(flat=False)
+            query_args["cursor"] = [page.next_cursor]
+            next_url = request.base_url + "?" + urlencode(query_args, doseq=True)
+            response.headers["Link"] = f'<{next_url}>; rel="next"'
+        return response
+
+    return _vary(conditional_json(etag, build))
+
+
+def public_detail(kind: str, item_id: int):
+    now = utcnow()
+    model = visibility.KINDS[kind]
+    language = negotiate_language()
+    item = visibility.get_public(model, item_id, now)
+    if item is None:
+        raise NotFound(f"No published {kind} {item_id}.")
+    etag = make_etag(
+        kind, item.id, item.updated_at, [(d.id, d.updated_at) for d in item.districts], language
+    )
+    schema = NewsPublicSchema() if kind == "news" else AnnouncementPublicSchema()
+    presenter = present.PRESENTERS[kind]
+    return _vary(conditional_json(etag, lambda: schema.dump(presenter(item, language))))
+
+
+# --- news --------------------------------------------------------------------------------
+
+
+@blp.get("/news")
+@blp.arguments(PublicQuerySchema, location="query")
+@blp.response(200, NewsPublicPageSchema)
+@blp.alt_response(304, description="Not modified (If-None-Match).")
+@blp.alt_response(410, description="updated_since older than the tombstone retention.")
+def list_news(args):
+    """Published news, newest first (pinned on top); filters, search, delta sync."""
+    return public_list("news", args)
+
+
+@blp.get("/news/<int:item_id>")
+@blp.response(200, NewsPublicSchema)
+@blp.alt_response(304, description="Not modified (If-None-Match).")
+def get_news(item_id):
+    """One published news item in the negotiated language."""
+    return public_detail("news", item_id)
+
+
+# --- announcements -----------------------------------------------------------------------
+
+
+@blp.get("/announcements")
+@blp.arguments(AnnouncementPublicQuerySchema, location="query")
+@blp.response(200, AnnouncementPublicPageSchema)
+@blp.alt_response(304, description="Not modified (If-None-Match).")
+@blp.alt_response(410, description="updated_since older than the tombstone retention.")
+def list_announcements(args):
+    """Current announcements for a channel (default app), newest first; delta sync."""
+    return public_list("announcement", args)
+
+
+@blp.get("/announcements/<int:item_id>")
+@blp.response(200, AnnouncementPublicSchema)
+@blp.alt_response(304, description="Not modified (If-None-Match).")
+def get_announcement(item_id):
+    """One current announcement in the negotiated language."""
+    return public_detail("announcement", item_id)
+
+
+# --- districts ---------------------------------------------------------------------------
+
+
+@blp.get("/districts")
+@blp.response(200, DistrictListSchema)
+def list_districts():
+    """All districts with their polygons, in display order."""
+    key = db.session.execute(select(func.count(District.id), func.max(District.updated_at))).one()
+    etag = make_etag("districts", tuple(key))
+
+    def build():
+        rows = db.session.scalars(select(District).order_by(District.position, District.id))
+        return DistrictListSchema().dump({"items": list(rows)})
+
+    return conditional_json(etag, build)
+
+
+@blp.get("/districts/lookup")
+@blp.arguments(PointQuerySchema, location="query")
+@blp.response(200, DistrictSchema)
+@blp.alt_response(404, description="Inside the municipality but in no district.")
+@blp.alt_response(422, description="Outside the municipality.")
+def lookup_district(args):
+    """The district that contains a point (lat, lon)."""
+    district = district_service.find_district_at(args["lat"], args["lon"])
+    if district is None:
+        raise NotFound("The point lies in no district.")
+    return district

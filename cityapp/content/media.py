@@ -1,0 +1,287 @@
+"""Image pipeline and media storage, reusable by any domain (news images, citizen photos).
+
+Every upload is decoded (never trusted by name or type), checked against decompression bombs,
+turned upright, stripped of ALL metadata (EXIF incl. GPS, XMP, ICC, comments) by copying only
+its pixels, re-encoded, and stored content-addressed by the SHA-256 of the cleaned file, with
+resized variants next to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
+
+from cityapp.auth.models import StaffUser
+from cityapp.auth.service import Actor, record_audit
+from cityapp.content.models import MediaAsset
+from cityapp.db import db
+from cityapp.errors import AppError, NotFound, UnsupportedMediaType, ValidationError
+
+
+class PayloadTooLarge(AppError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+# format -> (mime type, save options)
+FORMATS: dict[str, tuple[str, dict]] = {
+    "JPEG": ("image/jpeg", {"quality": 85, "optimize": True, "progressive": True}),
+    "PNG": ("image/png", {"optimize": False, "compress_level": 6}),
+    "WEBP": ("image/webp", {"quality": 85, "method": 4}),
+}
+ACCEPTED_MIME_TYPES = tuple(mime for mime, _ in FORMATS.values())
+# variant name -> longest side in pixels
+VARIANTS: dict[str, int] = {"thumbnail": 400, "display": 1600}
+ORIGINAL = "original"
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+# --- storage ---------------------------------------------------------------------------
+
+
+class MediaStorage(Protocol):
+    """Where media bytes live. An object store implements the same four methods."""
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def read(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def local_path(self, key: str) -> str | None:
+        """A file path for efficient serving (sendfile, Range), or None for remote stores."""
+
+
+class LocalDirectoryStorage:
+    """Files under a directory: <root>/<sha[:2]>/<sha>/<variant>."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        sha, _, variant = key.partition("/")
+        if not _SHA_RE.match(sha) or variant not in (ORIGINAL, *VARIANTS):
+            raise ValueError(f"bad media key {key!r}")
+        return self.root / sha[:2] / sha / variant
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if path.exists():
+            return  # content-addressed: same key, same bytes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)  # atomic: readers never see half a file
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def local_path(self, key: str) -> str | None:
+        return str(self._path(key))
+
+
+def get_storage() -> MediaStorage:
+    storage = current_app.extensions.get("cityapp.media_storage")
+    if storage is None or getattr(storage, "root", None) != Path(
+        current_app.config["CITYAPP_MEDIA_DIR"]
+    ):
+        storage = LocalDirectoryStorage(current_app.config["CITYAPP_MEDIA_DIR"])
+        current_app.extensions["cityapp.media_storage"] = storage
+    return storage
+
+
+# --- pipeline --------------------------------------------------------------------------
+
+
+@dataclass
+class EncodedImage:
+    data: bytes
+    mime_type: str
+    width: int
+    height: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class ProcessedImage:
+    original: EncodedImage
+    variants: dict[str, EncodedImage]
+
+
+def _decode(data: bytes, max_pixels: int) -> tuple[Image.Image, str]:
+    def bomb() -> ValidationError:
+        return ValidationError(
+            "The image has too many pixels.",
+            errors={"file": [f"At most {max_pixels} pixels (decompression bomb protection)."]},
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            probe = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise UnsupportedMediaType(
+                "Not an image we accept.", errors={"file": ["Upload a JPEG, PNG or WebP image."]}
+            ) from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise bomb() from None
+        image_format = probe.format or ""
+        if image_format not in FORMATS:
+            raise UnsupportedMediaType(
+                f"{image_format or 'This'} images are not accepted.",
+                errors={"file": ["Upload a JPEG, PNG or WebP image."]},
+            )
+        width, height = probe.size
+        if width * height > max_pixels:
+            raise bomb()
+        try:
+            probe.verify()
+            image = Image.open(io.BytesIO(data))
+            image.load()  # truncated or corrupt pixel data fails here
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise bomb() from None
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
+            raise ValidationError(
+                "The image is damaged or truncated.", errors={"file": [f"Cannot decode: {error}"]}
+            ) from None
+    return image, image_format
+
+
+def _pixels_only(image: Image.Image, image_format: str) -> Image.Image:
+    """Upright, in a mode the format can store, with nothing but pixels (no info, no EXIF,
+    no ICC, no XMP, no text chunks)."""
+    image = ImageOps.exif_transpose(image)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if image_format == "JPEG":
+        mode = "L" if image.mode == "L" else "RGB"
+    else:
+        mode = "RGBA" if has_alpha else ("L" if image.mode == "L" else "RGB")
+    if image.mode != mode:
+        image = image.convert(mode)
+    return Image.frombytes(mode, image.size, image.tobytes())
+
+
+def _encode(image: Image.Image, image_format: str) -> EncodedImage:
+    mime, options = FORMATS[image_format]
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format, **options)
+    return EncodedImage(buffer.getvalue(), mime, image.width, image.height)
+
+
+def process_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedImage:
+    """Verify, clean and re-encode an upload; build the variants. Pure: stores nothing."""
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(
+            f"Images are limited to {max_bytes} bytes.",
+            errors={"file": [f"At most {max_bytes} bytes."]},
+        )
+    if not data:
+        raise ValidationError(errors={"file": ["The file is empty."]})
+    image, image_format = _decode(data, max_pixels)
+    clean = _pixels_only(image, image_format)
+    original = _encode(clean, image_format)
+    variants = {}
+    for name, longest in VARIANTS.items():
+        if max(clean.size) <= longest:
+            variants[name] = original
+            continue
+        resized = clean.copy()
+        resized.thumbnail((longest, longest), Image.Resampling.LANCZOS)
+        variants[name] = _encode(resized, image_format)
+    return ProcessedImage(original=original, variants=variants)
+
+
+def _variant_info(encoded: EncodedImage) -> dict:
+    return {
+        "sha256": encoded.sha256,
+        "mime_type": encoded.mime_type,
+        "width": encoded.width,
+        "height": encoded.height,
+        "size_bytes": len(encoded.data),
+    }
+
+
+def store_image(actor: Actor, data: bytes, *, is_public: bool = True) -> tuple[MediaAsset, bool]:
+    """Process and store an image; returns (asset, created). Uploading the same picture again
+    returns the existing asset. Files are written before the commit; an aborted transaction
+    leaves only unreferenced content-addressed files behind."""
+    config = current_app.config
+    processed = process_image(
+        data,
+        max_bytes=config["CITYAPP_MAX_IMAGE_BYTES"],
+        max_pixels=config["CITYAPP_MAX_IMAGE_PIXELS"],
+    )
+    sha = processed.original.sha256
+    existing = db.session.scalar(select(MediaAsset).where(MediaAsset.sha256 == sha))
+    if existing is not None:
+        if is_public and not existing.is_public:
+            existing.is_public = True
+        return existing, False
+    storage = get_storage()
+    storage.put(f"{sha}/{ORIGINAL}", processed.original.data)
+    for name, encoded in processed.variants.items():
+        storage.put(f"{sha}/{name}", encoded.data)
+    asset = MediaAsset(
+        sha256=sha,
+        mime_type=processed.original.mime_type,
+        width=processed.original.width,
+        height=processed.original.height,
+        size_bytes=len(processed.original.data),
+        variants={name: _variant_info(enc) for name, enc in processed.variants.items()},
+        is_public=is_public,
+        created_by_id=actor.id if isinstance(actor, StaffUser) else None,
+    )
+    db.session.add(asset)
+    db.session.flush()
+    record_audit(
+        actor,
+        "media.upload",
+        object_type="media",
+        object_id=sha,
+        summary=f"{asset.mime_type} {asset.width}x{asset.height}",
+    )
+    return asset, True
+
+
+def get_public_media(sha: str) -> MediaAsset:
+    asset = None
+    if _SHA_RE.match(sha):
+        asset = db.session.scalar(select(MediaAsset).where(MediaAsset.sha256 == sha))
+    if asset is None or not asset.is_public:
+        raise NotFound("No such media.")
+    return asset
+
+
+def variant_of(asset: MediaAsset, variant: str) -> dict:
+    if variant == ORIGINAL:
+        return {
+            "sha256": asset.sha256,
+            "mime_type": asset.mime_type,
+            "width": asset.width,
+            "height": asset.height,
+            "size_bytes": asset.size_bytes,
+        }
+    if variant not in asset.variants:
+        raise NotFound(f"No variant {variant!r}; use one of {', '.join(VARIANTS)}.")
+    return asset.variants[variant]

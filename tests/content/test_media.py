@@ -1,0 +1,146 @@
+"""Media pipeline: decoding, bomb limits, metadata removal, content addressing, serving."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from tests.conftest import assert_problem
+
+GPS_IFD = 0x8825
+
+
+def _jpeg_with_gps(size=(2400, 1200)) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "Kamerahersteller"  # Make
+    exif[0x0112] = 6  # Orientation: rotate 90° CW to display
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (51.0, 18.0, 30.0), 3: "E", 4: (9.0, 27.0, 0.0)})
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif, icc_profile=b"\0" * 128, comment=b"secret")
+    return buffer.getvalue()
+
+
+def _png(size=(64, 48), **info) -> bytes:
+    from PIL import PngImagePlugin
+
+    meta = PngImagePlugin.PngInfo()
+    for key, value in info.items():
+        meta.add_text(key, value)
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, (0, 0, 255, 128)).save(buffer, format="PNG", pnginfo=meta)
+    return buffer.getvalue()
+
+
+def _upload(client, data: bytes, name="bild.jpg", mimetype="image/jpeg"):
+    return client.post(
+        "/api/v1/staff/media",
+        data={"file": (io.BytesIO(data), name, mimetype)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_upload_strips_gps_and_all_metadata_and_applies_orientation(editor_client, client):
+    original = _jpeg_with_gps()
+    assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)  # the input has GPS
+    response = _upload(editor_client, original)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["mime_type"] == "image/jpeg"
+    assert (body["width"], body["height"]) == (1200, 2400)  # turned upright
+    assert set(body["variants"]) == {"thumbnail", "display"}
+    assert (
+        max(body["variants"]["thumbnail"]["width"], body["variants"]["thumbnail"]["height"]) == 400
+    )
+    assert body["variants"]["display"]["height"] == 1600
+    for url in [body["url"], *(v["url"] for v in body["variants"].values())]:
+        served = client.get(url.replace("http://127.0.0.1:8000", ""))
+        assert served.status_code == 200
+        assert b"Kamerahersteller" not in served.data and b"secret" not in served.data
+        image = Image.open(io.BytesIO(served.data))
+        assert not image.getexif(), dict(image.getexif())
+        assert "icc_profile" not in image.info and "exif" not in image.info
+        assert "comment" not in image.info
+    again = _upload(editor_client, original)
+    assert again.status_code == 200 and again.get_json()["sha256"] == body["sha256"]
+
+
+def test_png_text_chunks_are_removed_and_alpha_kept(editor_client, client):
+    response = _upload(
+        editor_client, _png(Author="Erika", Location="51.3,9.4"), "a.png", "image/png"
+    )
+    assert response.status_code == 201, response.get_json()
+    served = client.get(f"/media/{response.get_json()['sha256']}")
+    image = Image.open(io.BytesIO(served.data))
+    assert image.mode == "RGBA" and not getattr(image, "text", {})
+    assert served.mimetype == "image/png"
+
+
+def test_media_serving_is_immutable_with_strong_etag_and_ranges(editor_client, client):
+    sha = _upload(editor_client, _png()).get_json()["sha256"]
+    response = client.get(f"/media/{sha}/thumbnail")
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    etag = response.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert client.get(f"/media/{sha}/thumbnail", headers={"If-None-Match": etag}).status_code == 304
+    ranged = client.get(f"/media/{sha}", headers={"Range": "bytes=0-9"})
+    assert ranged.status_code == 206 and len(ranged.data) == 10
+    assert ranged.headers["Content-Range"].startswith("bytes 0-9/")
+    assert_problem(client.get(f"/media/{sha}/huge"), 404)
+    assert_problem(client.get("/media/" + "0" * 64), 404)
+    assert_problem(client.get("/media/../../etc/passwd"), 404)
+
+
+def test_fake_truncated_and_bomb_images_are_refused(editor_client, app, media_dir):
+    pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
+    assert_problem(_upload(editor_client, pdf, "rechnung.jpg"), 415, field="file")
+    gif = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(gif, format="GIF")
+    assert_problem(_upload(editor_client, gif.getvalue(), "a.gif", "image/gif"), 415, field="file")
+    truncated = _jpeg_with_gps((800, 600))[:3000]
+    assert_problem(_upload(editor_client, truncated), 422, field="file")
+    bomb = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(bomb, format="PNG")  # ~60 KB file, 400 MP decoded
+    assert len(bomb.getvalue()) < 200_000
+    assert_problem(_upload(editor_client, bomb.getvalue(), "b.png", "image/png"), 422, field="file")
+    assert_problem(_upload(editor_client, b"", "empty.jpg"), 422)
+    assert_problem(
+        editor_client.post("/api/v1/staff/media", data={}, content_type="multipart/form-data"),
+        422,
+        field="file",
+    )
+    assert not media_dir.exists() or not any(media_dir.rglob("original"))
+
+
+def test_oversized_uploads_are_413(editor_client, app):
+    previous = app.config["CITYAPP_MAX_IMAGE_BYTES"]
+    app.config["CITYAPP_MAX_IMAGE_BYTES"] = 1000
+    try:
+        assert_problem(_upload(editor_client, _jpeg_with_gps((300, 300))), 413)
+    finally:
+        app.config["CITYAPP_MAX_IMAGE_BYTES"] = previous
+    big = b"\xff\xd8" + b"\0" * (app.config["MAX_CONTENT_LENGTH"] + 10)
+    assert_problem(_upload(editor_client, big), 413)
+
+
+def test_only_editors_upload(moderator_client, client):
+    assert_problem(_upload(moderator_client, _png()), 403)
+    assert_problem(_upload(client, _png()), 401)
+
+
+def test_news_images_need_known_media_and_german_alt_text(editor_client, client):
+    from tests.content.conftest import news_data
+
+    sha = _upload(editor_client, _png()).get_json()["sha256"]
+    no_alt = news_data(images=[{"sha256": sha, "alt": {"en": "Picture"}}])
+    assert_problem(
+        editor_client.post("/api/v1/staff/news", json=no_alt), 422, field="images.0.alt.de"
+    )
+    data = news_data(images=[{"sha256": sha, "alt": {"de": "Blaues Bild", "en": "Blue picture"}}])
+    created = editor_client.post("/api/v1/staff/news", json=data).get_json()
+    editor_client.post(f"/api/v1/staff/news/{created['id']}/publish")
+    public = client.get(f"/api/v1/news/{created['id']}?lang=en").get_json()
+    image = public["images"][0]
+    assert image["alt"] == "Blue picture" and image["url"].endswith(f"/media/{sha}")
+    assert image["thumbnail_url"].endswith("/thumbnail") and image["width"] == 64
