@@ -94,6 +94,15 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "cityapp@localhost")
 
+    # Mail outbox (cityapp.mail): sent by the scheduler after commit, with retry and backoff.
+    CITYAPP_MAIL_INTERVAL_S = _env_int("CITYAPP_MAIL_INTERVAL_S", 30)
+    CITYAPP_MAIL_MAX_ATTEMPTS = _env_int("CITYAPP_MAIL_MAX_ATTEMPTS", 8)
+    CITYAPP_MAIL_BACKOFF_BASE_S = _env_int("CITYAPP_MAIL_BACKOFF_BASE_S", 60)
+    CITYAPP_MAIL_BACKOFF_MAX_S = _env_int("CITYAPP_MAIL_BACKOFF_MAX_S", 3600)
+    CITYAPP_MAIL_TIMEOUT_S = _env_int("CITYAPP_MAIL_TIMEOUT_S", 20)
+    # A claimed message whose send never finished (crash) is failed, never resent, after this.
+    CITYAPP_MAIL_STUCK_AFTER_S = _env_int("CITYAPP_MAIL_STUCK_AFTER_S", 900)
+
     # Sessions: the cookie is only for staff in a browser.
     SESSION_COOKIE_NAME = "cityapp_session"
     SESSION_COOKIE_HTTPONLY = True

@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
     from cityapp import models  # noqa: F401 - every table in the metadata
     from cityapp.auth.permissions import register_auth
     from cityapp.http import assign_request_id, register_http
+    from cityapp.mail import jobs as _mail_jobs  # noqa: F401 - registers its scheduled job
 
     # The request id comes first, so even an early 429 or 401 carries it.
     app.before_request(assign_request_id)

@@ -9,6 +9,7 @@ from cityapp.content.models import (
     MediaAsset,
     NewsItem,
 )
+from cityapp.mail.models import MailMessage
 from cityapp.scheduler import JobRun
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Installation",
     "JobRun",
     "LoginThrottle",
+    "MailMessage",
     "MediaAsset",
     "NewsItem",
     "StaffUser",

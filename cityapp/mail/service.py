@@ -1,0 +1,170 @@
+"""The outbox: ``enqueue_mail`` adds a row in the caller's transaction (so mail exists only if
+the change that caused it commits); ``send_due_mail`` runs in the scheduler and sends each
+message at most once: it claims the row in a committed transaction before talking to the
+SMTP server and records the outcome afterwards."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from cityapp.db import db, set_sqlite_begin_mode, utcnow
+from cityapp.mail.models import MailMessage, MailStatus
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_mail(
+    *,
+    to: list[str],
+    subject: str,
+    body: str,
+    html: str | None = None,
+    topic: str | None = None,
+) -> MailMessage:
+    """Queue a mail (plain text, optionally with an HTML alternative); the scheduler sends it
+    after the caller commits."""
+    recipients = sorted({address.strip() for address in to if address and address.strip()})
+    if not recipients:
+        raise ValueError("a mail needs at least one recipient")
+    message = MailMessage(
+        to_addrs=recipients,
+        subject=subject[:300],
+        body_text=body,
+        body_html=html,
+        topic=topic,
+        status=MailStatus.QUEUED,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    log.info("mail %s queued (%s)", message.id, topic or "no topic")
+    return message
+
+
+def _build(message: MailMessage) -> EmailMessage:
+    config = current_app.config
+    email = EmailMessage()
+    email["From"] = config["MAIL_DEFAULT_SENDER"]
+    email["To"] = ", ".join(message.to_addrs)
+    email["Subject"] = message.subject
+    email["Date"] = format_datetime(message.created_at)
+    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="cityapp")
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+class PermanentMailError(Exception):
+    """The server refused the message for good (5xx); retrying would not help."""
+
+
+def _deliver(email: EmailMessage) -> None:
+    config = current_app.config
+    try:
+        with smtplib.SMTP(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["CITYAPP_MAIL_TIMEOUT_S"]
+        ) as smtp:
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if config["MAIL_USERNAME"]:
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+            smtp.send_message(email)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _msg in exc.recipients.values()]
+        if all(code >= 500 for code in codes):
+            raise PermanentMailError(f"recipients refused: {codes}") from exc
+        raise
+    except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+        if exc.smtp_code >= 500:
+            raise PermanentMailError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+        raise
+
+
+def _backoff(attempts: int) -> timedelta:
+    config = current_app.config
+    seconds = config["CITYAPP_MAIL_BACKOFF_BASE_S"] * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=min(seconds, config["CITYAPP_MAIL_BACKOFF_MAX_S"]))
+
+
+def _claim(message_id: int, runner: str, now: datetime) -> bool:
+    """Take the row for this sender and commit, before any byte goes to the SMTP server."""
+    claimed = db.session.execute(
+        update(MailMessage)
+        .where(
+            MailMessage.id == message_id,
+            MailMessage.status == MailStatus.QUEUED,
+            MailMessage.next_attempt_at <= now,
+        )
+        .values(status=MailStatus.SENDING, claimed_at=now, claimed_by=runner)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def _fail_interrupted(now: datetime) -> int:
+    """A claim older than the stuck limit means the sender died mid-send: the outcome is
+    unknown, so the message is failed rather than risk sending it twice."""
+    cutoff = now - timedelta(seconds=current_app.config["CITYAPP_MAIL_STUCK_AFTER_S"])
+    result = db.session.execute(
+        update(MailMessage)
+        .where(MailMessage.status == MailStatus.SENDING, MailMessage.claimed_at < cutoff)
+        .values(status=MailStatus.FAILED, last_error="send interrupted; outcome unknown")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def send_due_mail(now: datetime | None = None, runner: str = "scheduler", limit: int = 50):
+    """Send queued messages that are due. Commits (a job): claim, send, record, per message."""
+    now = now or utcnow()
+    set_sqlite_begin_mode("IMMEDIATE")
+    counts = {"sent": 0, "retry": 0, "failed": 0, "interrupted": _fail_interrupted(now)}
+    db.session.commit()
+    due = db.session.scalars(
+        select(MailMessage.id)
+        .where(MailMessage.status == MailStatus.QUEUED, MailMessage.next_attempt_at <= now)
+        .order_by(MailMessage.next_attempt_at, MailMessage.id)
+        .limit(limit)
+    ).all()
+    max_attempts = current_app.config["CITYAPP_MAIL_MAX_ATTEMPTS"]
+    for message_id in due:
+        if not _claim(message_id, runner, now):
+            continue  # another sender took it
+        message = db.session.get(MailMessage, message_id)
+        assert message is not None
+        message.attempts += 1
+        try:
+            _deliver(_build(message))
+        except PermanentMailError as exc:
+            message.status, message.last_error = MailStatus.FAILED, str(exc)[:500]
+            counts["failed"] += 1
+            log.warning("mail %s failed permanently: %s", message.id, exc)
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            error = f"{exc.__class__.__name__}: {exc}"[:500]
+            message.last_error = error
+            if message.attempts >= max_attempts:
+                message.status = MailStatus.FAILED
+                counts["failed"] += 1
+                log.warning(
+                    "mail %s failed after %s attempts: %s", message.id, message.attempts, error
+                )
+            else:
+                message.status = MailStatus.QUEUED
+                message.next_attempt_at = now + _backoff(message.attempts)
+                counts["retry"] += 1
+                log.info("mail %s deferred (attempt %s): %s", message.id, message.attempts, error)
+        else:
+            message.status, message.sent_at, message.last_error = MailStatus.SENT, utcnow(), None
+            counts["sent"] += 1
+            log.info("mail %s sent", message.id)
+        db.session.commit()
+    return counts

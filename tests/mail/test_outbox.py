@@ -1,0 +1,183 @@
+"""The mail outbox against a real local SMTP server (aiosmtpd): sent once, after commit,
+retried with backoff while the server is down, never twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from cityapp.db import db, utcnow
+from cityapp.mail.models import MailMessage
+from cityapp.mail.service import enqueue_mail, send_due_mail
+from tests.live import free_port
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives; can refuse recipients for good."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], str]] = []
+        self.refuse = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8")))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp_port(app, monkeypatch) -> int:
+    port = free_port()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    monkeypatch.setitem(app.config, "CITYAPP_MAIL_TIMEOUT_S", 5)
+    return port
+
+
+@pytest.fixture
+def smtp_server(smtp_port) -> Iterator[Inbox]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def _queue(subject: str = "Stele offline: Markt") -> int:
+    message = enqueue_mail(
+        to=["admin@musterstadt.example", " admin@musterstadt.example "],
+        subject=subject,
+        body="Die Stele Markt meldet sich nicht mehr.\n",
+        topic="test",
+    )
+    db.session.commit()
+    return message.id
+
+
+def test_queued_mail_is_sent_once(app, smtp_server):
+    with app.app_context():
+        message_id = _queue()
+        assert send_due_mail() == {"sent": 1, "retry": 0, "failed": 0, "interrupted": 0}
+        assert send_due_mail()["sent"] == 0, "never twice"
+        message = db.session.get(MailMessage, message_id)
+        assert message.status == "sent" and message.attempts == 1 and message.sent_at
+    [(recipients, content)] = smtp_server.messages
+    assert recipients == ["admin@musterstadt.example"]
+    assert "Subject: Stele offline: Markt" in content
+    assert "Die Stele Markt meldet sich nicht mehr." in content
+    assert "Message-ID: <" in content
+
+
+def test_mail_exists_only_if_the_transaction_commits(app, smtp_server):
+    with app.app_context():
+        enqueue_mail(to=["a@example.org"], subject="x", body="y")
+        db.session.rollback()
+        assert send_due_mail()["sent"] == 0
+        assert db.session.scalar(select(MailMessage.id)) is None
+    assert smtp_server.messages == []
+
+
+def test_smtp_down_then_up_retries_with_backoff(app, smtp_port):
+    with app.app_context():
+        message_id = _queue()
+        now = utcnow()
+        first = send_due_mail(now=now)
+        assert first["retry"] == 1
+        message = db.session.get(MailMessage, message_id)
+        assert message.status == "queued" and message.attempts == 1
+        assert message.next_attempt_at == now + timedelta(seconds=60)
+        assert "ConnectionRefused" in message.last_error
+        # Not yet due: nothing is attempted.
+        assert send_due_mail(now=now + timedelta(seconds=30)) == {
+            "sent": 0,
+            "retry": 0,
+            "failed": 0,
+            "interrupted": 0,
+        }
+        second = send_due_mail(now=now + timedelta(seconds=61))
+        assert second["retry"] == 1
+        db.session.refresh(message)
+        assert message.next_attempt_at == now + timedelta(seconds=61 + 120), "backoff doubles"
+
+        inbox = Inbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        try:
+            third = send_due_mail(now=now + timedelta(seconds=200))
+            assert third["sent"] == 1
+            assert send_due_mail(now=now + timedelta(hours=2))["sent"] == 0
+        finally:
+            controller.stop()
+        db.session.refresh(message)
+        assert message.status == "sent" and message.attempts == 3 and message.last_error is None
+    assert len(inbox.messages) == 1
+
+
+def test_attempts_run_out(app, smtp_port, monkeypatch):
+    monkeypatch.setitem(app.config, "CITYAPP_MAIL_MAX_ATTEMPTS", 2)
+    with app.app_context():
+        message_id = _queue()
+        now = utcnow()
+        send_due_mail(now=now)
+        assert send_due_mail(now=now + timedelta(hours=1))["failed"] == 1
+        message = db.session.get(MailMessage, message_id)
+        assert message.status == "failed" and message.attempts == 2
+
+
+def test_permanent_refusal_fails_without_retry(app, smtp_server):
+    smtp_server.refuse = True
+    with app.app_context():
+        message_id = _queue()
+        assert send_due_mail()["failed"] == 1
+        message = db.session.get(MailMessage, message_id)
+        assert message.status == "failed" and message.attempts == 1
+        assert "550" in message.last_error
+    assert smtp_server.messages == []
+
+
+def test_interrupted_send_is_failed_not_resent(app, smtp_server):
+    now = utcnow()
+    with app.app_context():
+        message_id = _queue()
+        message = db.session.get(MailMessage, message_id)
+        # A sender claimed it and died before recording the outcome.
+        message.status, message.claimed_at, message.claimed_by = "sending", now, "crashed:1"
+        db.session.commit()
+        assert send_due_mail(now=now + timedelta(minutes=5))["interrupted"] == 0
+        assert send_due_mail(now=now + timedelta(minutes=16))["interrupted"] == 1
+        db.session.refresh(message)
+        assert message.status == "failed" and "outcome unknown" in message.last_error
+    assert smtp_server.messages == []
+
+
+def test_mail_job_is_registered(app):
+    from cityapp.scheduler import JOBS
+
+    assert "mail-outbox" in {spec.id for spec in JOBS}
+
+
+def test_html_alternative_is_sent_with_the_plain_text(app, smtp_server):
+    with app.app_context():
+        enqueue_mail(
+            to=["resident@example.org"],
+            subject="Ihre Meldung",
+            body="Ihre Meldung ist eingegangen.",
+            html="<p>Ihre Meldung ist <strong>eingegangen</strong>.</p>",
+        )
+        db.session.commit()
+        assert send_due_mail()["sent"] == 1
+    (_recipients, raw) = smtp_server.messages[-1]
+    assert "multipart/alternative" in raw
+    assert "text/plain" in raw and "text/html" in raw
+    assert "<strong>eingegangen</strong>" in raw
