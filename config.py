@@ -114,6 +114,15 @@ class Config:
     CITYAPP_HOUSEKEEPING_INTERVAL_S = _env_int("CITYAPP_HOUSEKEEPING_INTERVAL_S", 3600)
     CITYAPP_JOB_RUN_RETENTION_DAYS = _env_int("CITYAPP_JOB_RUN_RETENTION_DAYS", 30)
 
+    # Surveys. The ballot key turns installation ids into participant keys (HMAC); it defaults
+    # to a derivation of SECRET_KEY. Changing either while a survey is open breaks the
+    # one-ballot rule for that survey, so set CITYAPP_BALLOT_KEY once and keep it.
+    CITYAPP_BALLOT_KEY = os.environ.get("CITYAPP_BALLOT_KEY") or None
+    CITYAPP_BALLOT_RATE_LIMIT = os.environ.get("CITYAPP_BALLOT_RATE_LIMIT", "30 per hour")
+    CITYAPP_SURVEY_DISTRICT_K = _env_int("CITYAPP_SURVEY_DISTRICT_K", 5)
+    CITYAPP_STELE_VOTE_COOLDOWN_S = _env_int("CITYAPP_STELE_VOTE_COOLDOWN_S", 20)
+    CITYAPP_SURVEY_STATUS_INTERVAL_S = _env_int("CITYAPP_SURVEY_STATUS_INTERVAL_S", 60)
+
     # Logging
     CITYAPP_LOG_JSON = _env_bool("CITYAPP_LOG_JSON", False)
     CITYAPP_LOG_LEVEL = os.environ.get("CITYAPP_LOG_LEVEL", "INFO")

@@ -80,8 +80,12 @@ def register_blueprints(app: Flask) -> None:
     from cityapp import apidocs, health
     from cityapp.auth import api as auth_api
     from cityapp.auth import views as auth_views
+    from cityapp.surveys import api as surveys_api
+    from cityapp.surveys import staff_api as surveys_staff_api
 
     api.register_blueprint(auth_api.blp)
+    api.register_blueprint(surveys_api.blp)
+    api.register_blueprint(surveys_staff_api.blp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(apidocs.bp)

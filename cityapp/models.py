@@ -3,6 +3,15 @@
 from cityapp.auth.models import ApiToken, AuditEntry, Installation, LoginThrottle, StaffUser
 from cityapp.content.models import District
 from cityapp.scheduler import JobRun
+from cityapp.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyBallot,
+    SurveyDeviceState,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResultCell,
+)
 
 __all__ = [
     "ApiToken",
@@ -12,4 +21,11 @@ __all__ = [
     "JobRun",
     "LoginThrottle",
     "StaffUser",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyBallot",
+    "SurveyDeviceState",
+    "SurveyOption",
+    "SurveyQuestion",
+    "SurveyResultCell",
 ]

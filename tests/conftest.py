@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import text
 
 from cityapp import create_app
@@ -64,6 +65,16 @@ def app(database_url: str) -> Iterator[Flask]:
     return app
 
 
+class _ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session picks the app's *engine* for every model, ignoring a
+    ``bind=`` given to the session, so code under test would commit on a second connection
+    (for real on PostgreSQL, "database is locked" behind the test's transaction on SQLite).
+    This one always uses the test's connection."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return bind if bind is not None else self.bind
+
+
 @pytest.fixture(autouse=True)
 def _transaction(app: Flask) -> Iterator[None]:
     """Every test runs inside one outer transaction that is rolled back at its end."""
@@ -72,7 +83,11 @@ def _transaction(app: Flask) -> Iterator[None]:
         outer = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": _ConnectionBoundSession,
+            }
         )
         limiter.reset()
     try:
