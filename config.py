@@ -147,6 +147,15 @@ class Config:
     # The audit log is append-only for the app; only housekeeping removes entries this old.
     CITYAPP_AUDIT_RETENTION_DAYS = _env_int("CITYAPP_AUDIT_RETENTION_DAYS", 730)
 
+    # Surveys. The ballot key turns installation ids into participant keys (HMAC); it defaults
+    # to a derivation of SECRET_KEY. Changing either while a survey is open breaks the
+    # one-ballot rule for that survey, so set CITYAPP_BALLOT_KEY once and keep it.
+    CITYAPP_BALLOT_KEY = os.environ.get("CITYAPP_BALLOT_KEY") or None
+    CITYAPP_BALLOT_RATE_LIMIT = os.environ.get("CITYAPP_BALLOT_RATE_LIMIT", "30 per hour")
+    CITYAPP_SURVEY_DISTRICT_K = _env_int("CITYAPP_SURVEY_DISTRICT_K", 5)
+    CITYAPP_STELE_VOTE_COOLDOWN_S = _env_int("CITYAPP_STELE_VOTE_COOLDOWN_S", 20)
+    CITYAPP_SURVEY_STATUS_INTERVAL_S = _env_int("CITYAPP_SURVEY_STATUS_INTERVAL_S", 60)
+
     # Logging
     CITYAPP_LOG_JSON = _env_bool("CITYAPP_LOG_JSON", False)
     CITYAPP_LOG_LEVEL = os.environ.get("CITYAPP_LOG_LEVEL", "INFO")

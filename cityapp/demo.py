@@ -6,6 +6,7 @@ from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
 from cityapp.content.service import upsert_district
 from cityapp.content.service.demo import seed_content
+from cityapp.surveys.demo import seed_demo_surveys
 
 DEMO_PASSWORD = "musterstadt-demo"
 
@@ -50,7 +51,10 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict[str, int]:
             staff += 1
         elif not user.is_active:
             update_staff_user(CLI, user, is_active=True)
-    for position, (slug, name, ars, polygon) in enumerate(DEMO_DISTRICTS):
-        upsert_district(CLI, slug=slug, name=name, ars=ars, polygon=polygon, position=position)
+    district_ids = [
+        upsert_district(CLI, slug=slug, name=name, ars=ars, polygon=polygon, position=position).id
+        for position, (slug, name, ars, polygon) in enumerate(DEMO_DISTRICTS)
+    ]
     content = seed_content(CLI)
-    return {"staff_created": staff, "districts": len(DEMO_DISTRICTS), **content}
+    surveys = seed_demo_surveys(district_ids)
+    return {"staff_created": staff, "districts": len(DEMO_DISTRICTS), **content, **surveys}

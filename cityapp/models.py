@@ -11,6 +11,15 @@ from cityapp.content.models import (
 )
 from cityapp.mail.models import MailMessage
 from cityapp.scheduler import JobRun
+from cityapp.surveys.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyBallot,
+    SurveyDeviceState,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResultCell,
+)
 
 __all__ = [
     "Announcement",
@@ -25,4 +34,11 @@ __all__ = [
     "MediaAsset",
     "NewsItem",
     "StaffUser",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyBallot",
+    "SurveyDeviceState",
+    "SurveyOption",
+    "SurveyQuestion",
+    "SurveyResultCell",
 ]

@@ -120,6 +120,22 @@ JOBS: list[JobSpec] = [
 ]
 
 
+def _survey_statuses() -> dict[str, int]:
+    from cityapp.surveys.jobs import flip_statuses
+
+    return flip_statuses()
+
+
+JOBS.append(
+    JobSpec(
+        id="surveys.statuses",
+        func=_survey_statuses,
+        schedule=lambda app: Every(app.config["CITYAPP_SURVEY_STATUS_INTERVAL_S"]),
+        description="open scheduled surveys and close expired ones by their dates",
+    )
+)
+
+
 def get_job(job_id: str) -> JobSpec:
     for spec in JOBS:
         if spec.id == job_id:

@@ -1,0 +1,1 @@
+"""Surveys domain: builder, lifecycle, one ballot per participant, results, charts, exports."""

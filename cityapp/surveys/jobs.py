@@ -1,0 +1,12 @@
+"""Scheduled survey jobs: store the status changes that opens_at / closes_at imply."""
+
+from __future__ import annotations
+
+from cityapp.auth.service import SCHEDULER
+from cityapp.surveys.service import flip_survey_statuses
+
+
+def flip_statuses() -> dict[str, int]:
+    """Open scheduled surveys and close open ones whose dates have come (committed by the
+    scheduler's guarded run). Reads never depend on it: dates are enforced at query time."""
+    return flip_survey_statuses(SCHEDULER)
