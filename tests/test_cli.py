@@ -291,6 +291,7 @@ def test_run_dev_script_serves_the_app_and_stops_everything_on_ctrl_c(tmp_path):
             status, kind, body = _get(base + "/staff/login")
             assert (status, kind) == (200, "text/html")
             assert "<form" in body
+            _get(base + "/api/v1/news?q=Schwimmbad&lat=51.31&lon=9.45")
 
             deadline = time.monotonic() + 15
             while "started with jobs: housekeeping" not in log_path.read_text():
@@ -315,5 +316,11 @@ def test_run_dev_script_serves_the_app_and_stops_everything_on_ctrl_c(tmp_path):
     assert f"cityapp is running:   http://127.0.0.1:{port}/" in output
     assert "scheduler stopped after" in output, output
     assert "Traceback" not in output, output
+    # The access log has the request but no personal data: no client IP, no query string.
+    access = [line for line in output.splitlines() if '"GET /api/v1/news"' in line]
+    assert access, output
+    assert (
+        "127.0.0.1" not in access[0] and "Schwimmbad" not in access[0] and "51.31" not in access[0]
+    )
     with pytest.raises(OSError):
         _get(base + "/healthz")
