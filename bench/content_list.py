@@ -1,12 +1,18 @@
 """Benchmark: public news list at 1 000 and 100 000 items (not a test).
 
-Seeds a fresh database per size and measures, in-process through the WSGI app, the median
-latency of: the first page, a deep cursor page (90 % down), a 304 revalidation and a delta-sync
-request. Prints the 100k/1k ratio per request type (target <= 1.5) and the 304/200 cost ratio
-(target <= 0.3).
+Seeds one database per size (then ANALYZE, as autovacuum/ANALYZE would have done in a real
+deployment) and measures, in-process through the WSGI app, the median latency of: the first
+page, a deep cursor page (90 % down), a 304 revalidation and a delta-sync request. Both sizes
+stay open and are measured in interleaved rounds, so a change of machine load during the run
+hits both sizes alike instead of skewing the ratio. Prints the 100k/1k ratio per request type
+(target <= 1.5), the 304/200 cost ratio (target <= 0.3) and the SQL statements per request.
 
-    python bench/content_list.py                   # SQLite in a temp directory
-    DATABASE_URL=postgresql+psycopg://... python bench/content_list.py   # an EMPTY database
+    python bench/content_list.py                   # SQLite files in a temp directory
+    DATABASE_URL=postgresql+psycopg://... python bench/content_list.py   # a scratch database;
+        # it creates (and drops afterwards) the schemas bench_1000 and bench_100000 there
+
+BENCH_REPEAT (default 60) samples per request type and size, in BENCH_ROUNDS (default 6)
+interleaved rounds.
 """
 
 from __future__ import annotations
@@ -22,14 +28,16 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
 
 from cityapp import create_app
 from cityapp.content.models import NewsItem
 from cityapp.db import db, utcnow
 
 SIZES = (1_000, 100_000)
-REPEAT = int(os.environ.get("BENCH_REPEAT", "40"))
+REPEAT = int(os.environ.get("BENCH_REPEAT", "60"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "6"))
+WARMUP = 5
 WORDS = [
     "Rathaus",
     "Baustelle",
@@ -46,18 +54,32 @@ WORDS = [
 
 def make_app(size: int, tmp: Path):
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / f'bench-{size}.sqlite3'}"
-    app = create_app(
-        {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False}
-    )
+    config = {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False}
+    schema = f"bench_{size}"
+    if url.startswith("postgresql"):
+        # One schema per size in the given database, so that both sizes can stay open.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "connect_args": {"options": f"-csearch_path={schema}"},
+        }
+    app = create_app(config)
     from flask_migrate import upgrade
 
     with app.app_context():
         if url.startswith("postgresql"):
             with db.engine.begin() as connection:
-                connection.execute(text("DROP SCHEMA public CASCADE"))
-                connection.execute(text("CREATE SCHEMA public"))
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {schema}"))
         upgrade()
     return app
+
+
+def drop(app, size: int) -> None:
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA bench_{size} CASCADE"))
+        db.engine.dispose()
 
 
 def seed(app, size: int) -> None:
@@ -100,17 +122,8 @@ def seed(app, size: int) -> None:
             db.session.commit()
 
 
-def median_ms(call, repeat: int = REPEAT) -> float:
-    call()  # warm up
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def measure(app, size: int) -> dict[str, float]:
+def prepare(app, size: int) -> dict:
+    """The four requests for one size, as callables that check their status."""
     client = app.test_client()
     # A deep cursor: page through once with big pages to 90 % of the list.
     cursor, walked = None, 0
@@ -119,12 +132,10 @@ def measure(app, size: int) -> dict[str, float]:
         page = client.get(url).get_json()
         cursor, walked = page["next_cursor"], walked + len(page["items"])
     with app.app_context():
-        last = db.session.scalar(select(NewsItem).order_by(NewsItem.id.desc()).limit(1))
         since = utcnow()
         for item in db.session.scalars(select(NewsItem).order_by(NewsItem.id.desc()).limit(3)):
             item.title = {"de": item.title["de"] + " (aktualisiert)"}
         db.session.commit()
-        assert last is not None
     etag = client.get("/api/v1/news").headers["ETag"]
 
     def first():
@@ -141,33 +152,84 @@ def measure(app, size: int) -> dict[str, float]:
         assert response.status_code == 200 and len(response.get_json()["items"]) == 3
 
     return {
-        "first page": median_ms(first),
-        "deep cursor page": median_ms(deep),
-        "304 revalidation": median_ms(revalidate),
-        "delta sync": median_ms(delta),
+        "first page": first,
+        "deep cursor page": deep,
+        "304 revalidation": revalidate,
+        "delta sync": delta,
+    }
+
+
+def count_statements(app, call) -> int:
+    """SQL statements one request sends (a check that nothing runs per row)."""
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def before(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return len(statements)
+
+
+def measure(calls: dict[int, dict]) -> dict[int, dict[str, float]]:
+    """Median per size and request type over interleaved rounds (sizes alternate)."""
+    samples: dict[int, dict[str, list[float]]] = {size: {} for size in calls}
+    for size_calls in calls.values():
+        for call in size_calls.values():
+            for _ in range(WARMUP):
+                call()
+    per_round = max(1, REPEAT // ROUNDS)
+    for round_no in range(ROUNDS):
+        sizes = list(calls) if round_no % 2 == 0 else list(reversed(calls))
+        for name in calls[sizes[0]]:
+            for size in sizes:
+                call, times = calls[size][name], samples[size].setdefault(name, [])
+                for _ in range(per_round):
+                    started = time.perf_counter()
+                    call()
+                    times.append((time.perf_counter() - started) * 1000)
+    return {
+        size: {name: statistics.median(times) for name, times in by_name.items()}
+        for size, by_name in samples.items()
     }
 
 
 def main() -> None:
-    results = {}
+    apps, calls = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
-        for size in SIZES:
-            app = make_app(size, Path(tmp))
-            started = time.perf_counter()
-            seed(app, size)
-            print(f"seeded {size:>7} news in {time.perf_counter() - started:.1f} s", flush=True)
-            results[size] = measure(app, size)
-            with app.app_context():
-                db.engine.dispose()
+        try:
+            for size in SIZES:
+                apps[size] = make_app(size, Path(tmp))
+                started = time.perf_counter()
+                seed(apps[size], size)
+                print(f"seeded {size:>7} news in {time.perf_counter() - started:.1f} s", flush=True)
+                calls[size] = prepare(apps[size], size)
+            statements = {
+                name: [count_statements(apps[size], calls[size][name]) for size in SIZES]
+                for name in calls[SIZES[0]]
+            }
+            results = measure(calls)
+        finally:
+            for size, app in apps.items():
+                drop(app, size)
     small, large = results[SIZES[0]], results[SIZES[1]]
     dialect = (
-        "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else ("SQLite")
+        "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     )
-    print(f"\n{dialect}, median of {REPEAT} requests (ms)")
-    print(f"{'request':<20}{'1k':>10}{'100k':>10}{'100k/1k':>10}")
+    per_round = max(1, REPEAT // ROUNDS)
+    print(
+        f"\n{dialect}, median of {per_round * ROUNDS} requests in {ROUNDS} interleaved rounds (ms)"
+    )
+    print(f"{'request':<20}{'1k':>10}{'100k':>10}{'100k/1k':>10}{'SQL 1k/100k':>14}")
     for name in small:
         ratio = large[name] / small[name]
-        print(f"{name:<20}{small[name]:>10.2f}{large[name]:>10.2f}{ratio:>10.2f}")
+        queries = "/".join(str(n) for n in statements[name])
+        print(f"{name:<20}{small[name]:>10.2f}{large[name]:>10.2f}{ratio:>10.2f}{queries:>14}")
     for size in SIZES:
         ratio = results[size]["304 revalidation"] / results[size]["first page"]
         print(f"304/200 at {size:>7}: {ratio:.2f}")

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from cityapp.content import present
 from cityapp.content.models import AnnouncementCategory, District
@@ -80,7 +81,8 @@ def public_list(kind: str, args: dict[str, Any]):
     etag = make_etag("list", kind, key, sorted((k, str(v)) for k, v in args.items()), language)
 
     def build():
-        query = visibility.public_query(model, now, filters)
+        # Districts of the whole page in one query, not one lazy load per item.
+        query = visibility.public_query(model, now, filters).options(selectinload(model.districts))
         if since is not None:
             query = query.where(visibility.changed_since(model, since, now))
         page = paginate(
@@ -90,10 +92,9 @@ def public_list(kind: str, args: dict[str, Any]):
             limit=args["limit"],
             cursor=args["cursor"],
         )
-        presenter = present.PRESENTERS[kind]
         schema = NewsPublicSchema() if kind == "news" else AnnouncementPublicSchema()
         body: dict[str, Any] = {
-            "items": schema.dump([presenter(item, language) for item in page.items], many=True),
+            "items": schema.dump(present.present_page(kind, page.items, language), many=True),
             "next_cursor": page.next_cursor,
         }
         if since is not None:
@@ -132,7 +133,9 @@ def public_detail(kind: str, item_id: int):
 
 
 @blp.get("/news")
-@blp.arguments(PublicQuerySchema, location="query")
+# Schema instances, not classes: webargs would build a new schema on every request, which is a
+# noticeable part of a 304's cost (docs/performance.md).
+@blp.arguments(PublicQuerySchema(), location="query")
 @blp.response(200, NewsPublicPageSchema)
 @blp.alt_response(304, description="Not modified (If-None-Match).")
 @blp.alt_response(410, description="updated_since older than the tombstone retention.")
@@ -153,7 +156,7 @@ def get_news(item_id):
 
 
 @blp.get("/announcements")
-@blp.arguments(AnnouncementPublicQuerySchema, location="query")
+@blp.arguments(AnnouncementPublicQuerySchema(), location="query")
 @blp.response(200, AnnouncementPublicPageSchema)
 @blp.alt_response(304, description="Not modified (If-None-Match).")
 @blp.alt_response(410, description="updated_since older than the tombstone retention.")

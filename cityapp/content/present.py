@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select
 
-from cityapp.content.models import Announcement, District, NewsItem
+from cityapp.content.models import Announcement, District, MediaAsset, NewsItem
+from cityapp.db import db
 from cityapp.http import pick_translation
 
 
@@ -29,13 +31,19 @@ def _districts(districts: list[District]) -> list[dict]:
     return [{"id": d.id, "slug": d.slug, "name": d.name} for d in districts]
 
 
-def _images(images: list[dict], language: str) -> list[dict]:
-    from cityapp.content.models import MediaAsset
-    from cityapp.db import db
+def load_assets(items: list[NewsItem]) -> dict[str, MediaAsset]:
+    """The media assets behind the items' images, in one query (not one per image)."""
+    shas = {image["sha256"] for item in items for image in item.images or []}
+    if not shas:
+        return {}
+    assets = db.session.scalars(select(MediaAsset).where(MediaAsset.sha256.in_(shas)))
+    return {asset.sha256: asset for asset in assets}
 
+
+def _images(images: list[dict], language: str, assets: dict[str, MediaAsset]) -> list[dict]:
     result = []
     for image in images or []:
-        asset = db.session.query(MediaAsset).filter_by(sha256=image["sha256"]).one_or_none()
+        asset = assets.get(image["sha256"])
         if asset is None or not asset.is_public:
             continue
         result.append(
@@ -52,7 +60,12 @@ def _images(images: list[dict], language: str) -> list[dict]:
     return result
 
 
-def public_news(item: NewsItem, language: str) -> dict[str, Any]:
+def public_news(
+    item: NewsItem, language: str, assets: dict[str, MediaAsset] | None = None
+) -> dict[str, Any]:
+    """``assets`` from ``load_assets`` when presenting a page; looked up here otherwise."""
+    if assets is None:
+        assets = load_assets([item])
     return {
         "id": item.id,
         "title": pick_translation(item.title, language),
@@ -63,7 +76,7 @@ def public_news(item: NewsItem, language: str) -> dict[str, Any]:
         "category": item.category,
         "tags": item.tags or [],
         "districts": _districts(item.districts),
-        "images": _images(item.images, language),
+        "images": _images(item.images, language, assets),
         "is_pinned": item.is_pinned,
         "published_at": item.publish_at,
         "expires_at": item.unpublish_at,
@@ -95,3 +108,11 @@ def public_announcement(item: Announcement, language: str) -> dict[str, Any]:
 
 
 PRESENTERS = {"news": public_news, "announcement": public_announcement}
+
+
+def present_page(kind: str, items: list, language: str) -> list[dict[str, Any]]:
+    """A page of items: media assets fetched once for the page, not per image."""
+    if kind == "news":
+        assets = load_assets(items)
+        return [public_news(item, language, assets) for item in items]
+    return [public_announcement(item, language) for item in items]

@@ -3,6 +3,7 @@ channel; full-text search; the cheap version key behind list ETags; delta sync."
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     column,
     exists,
     func,
@@ -175,20 +177,31 @@ def _boundary_columns(model: type) -> list[Any]:
     return columns
 
 
+@functools.cache
+def _version_statement(kind: str) -> Select:
+    """Built once per kind (plain Core on the tables, ``now`` a bound parameter): building
+    and ORM-compiling the nine subqueries per request cost more than running them."""
+    table = KINDS[kind].__table__
+    now = bindparam("now")
+    parts = [select(func.max(table.c.updated_at)).scalar_subquery()]
+    for boundary in _boundary_columns(KINDS[kind]):
+        column_ = table.c[boundary.key]
+        parts.append(select(func.max(column_)).where(column_ <= now).scalar_subquery())
+    tombstones = ContentTombstone.__table__
+    of_kind = tombstones.c.kind == kind
+    parts.append(select(func.max(tombstones.c.id)).where(of_kind).scalar_subquery())
+    parts.append(select(func.max(tombstones.c.created_at)).where(of_kind).scalar_subquery())
+    districts = District.__table__
+    parts.append(select(func.max(districts.c.updated_at)).scalar_subquery())
+    parts.append(select(func.count(districts.c.id)).scalar_subquery())
+    return select(*parts)
+
+
 def version_key(kind: str, now: datetime) -> tuple:
     """Changes whenever the public result of any query on ``kind`` may have changed: an edit
     (max updated_at), a removal (newest tombstone), a district rename, or time crossing a
     publish/expiry boundary (the latest boundary already passed). All index lookups."""
-    model = KINDS[kind]
-    parts = [select(func.max(model.updated_at)).scalar_subquery()]
-    for boundary in _boundary_columns(model):
-        parts.append(select(func.max(boundary)).where(boundary <= now).scalar_subquery())
-    tombstones = select(ContentTombstone).where(ContentTombstone.kind == kind).subquery()
-    parts.append(select(func.max(tombstones.c.id)).scalar_subquery())
-    parts.append(select(func.max(tombstones.c.created_at)).scalar_subquery())
-    parts.append(select(func.max(District.updated_at)).scalar_subquery())
-    parts.append(select(func.count(District.id)).scalar_subquery())
-    return tuple(db.session.execute(select(*parts)).one())
+    return tuple(db.session.execute(_version_statement(kind), {"now": now}).one())
 
 
 # --- delta sync --------------------------------------------------------------------------
