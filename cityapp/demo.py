@@ -6,6 +6,7 @@ from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
 from cityapp.content.service import upsert_district
 from cityapp.content.service.demo import seed_content
+from cityapp.feedback.service.demo import seed_feedback
 
 DEMO_PASSWORD = "musterstadt-demo"
 
@@ -53,4 +54,5 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict[str, int]:
     for position, (slug, name, ars, polygon) in enumerate(DEMO_DISTRICTS):
         upsert_district(CLI, slug=slug, name=name, ars=ars, polygon=polygon, position=position)
     content = seed_content(CLI)
-    return {"staff_created": staff, "districts": len(DEMO_DISTRICTS), **content}
+    feedback = seed_feedback(CLI)
+    return {"staff_created": staff, "districts": len(DEMO_DISTRICTS), **content, **feedback}
