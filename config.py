@@ -86,6 +86,37 @@ class Config:
     # CAP <sender>: an address that identifies the municipality as the originator.
     CITYAPP_CAP_SENDER = os.environ.get("CITYAPP_CAP_SENDER", "warnung@musterstadt.example")
 
+    # Feedback (citizen reports). Rate limits on submission: per credential (an installation
+    # token) or per IP, plus one per IP across all credentials.
+    CITYAPP_REPORT_RATE_LIMIT = os.environ.get("CITYAPP_REPORT_RATE_LIMIT", "10 per hour")
+    CITYAPP_REPORT_IP_RATE_LIMIT = os.environ.get("CITYAPP_REPORT_IP_RATE_LIMIT", "30 per hour")
+    CITYAPP_REPORT_MAX_PHOTOS = _env_int("CITYAPP_REPORT_MAX_PHOTOS", 5)
+    # Flags from this many installations hide a public report until a moderator reviews it.
+    CITYAPP_REPORT_FLAG_THRESHOLD = _env_int("CITYAPP_REPORT_FLAG_THRESHOLD", 3)
+    CITYAPP_REPORT_DUPLICATE_RADIUS_M = _env_int("CITYAPP_REPORT_DUPLICATE_RADIUS_M", 50)
+    CITYAPP_REPORT_DUPLICATE_DAYS = _env_int("CITYAPP_REPORT_DUPLICATE_DAYS", 30)
+    CITYAPP_REPORT_REOPEN_DAYS = _env_int("CITYAPP_REPORT_REOPEN_DAYS", 30)
+    # Retention defaults (days); categories may override each.
+    CITYAPP_REPORT_CONTACT_RETENTION_DAYS = _env_int("CITYAPP_REPORT_CONTACT_RETENTION_DAYS", 90)
+    CITYAPP_REPORT_REJECTED_PHOTO_RETENTION_DAYS = _env_int(
+        "CITYAPP_REPORT_REJECTED_PHOTO_RETENTION_DAYS", 30
+    )
+    CITYAPP_REPORT_ANONYMISE_AFTER_DAYS = _env_int("CITYAPP_REPORT_ANONYMISE_AFTER_DAYS", 730)
+    CITYAPP_REPORT_RETENTION_HOUR = _env_int("CITYAPP_REPORT_RETENTION_HOUR", 4)
+    # Where the tracking link in resident mails points ({token} is replaced).
+    CITYAPP_REPORT_TRACKING_URL = os.environ.get(
+        "CITYAPP_REPORT_TRACKING_URL",
+        os.environ.get("CITYAPP_BASE_URL", "http://127.0.0.1:8000")
+        + "/api/v1/reports/track/{token}",
+    )
+    # Open311: the jurisdiction we answer for, and the contact in discovery.
+    CITYAPP_OPEN311_JURISDICTION = os.environ.get(
+        "CITYAPP_OPEN311_JURISDICTION", "musterstadt.example"
+    )
+    CITYAPP_OPEN311_CONTACT = os.environ.get(
+        "CITYAPP_OPEN311_CONTACT", "Stadtverwaltung Musterstadt, maengel@musterstadt.example"
+    )
+
     # Mail (used by the outbox in later issues).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = _env_int("MAIL_PORT", 25)

@@ -101,6 +101,9 @@ def register_blueprints(app: Flask) -> None:
     from cityapp.content import api as content_api
     from cityapp.content import feeds, media_views
     from cityapp.content import staff_api as content_staff_api
+    from cityapp.feedback import api as feedback_api
+    from cityapp.feedback import staff_api as feedback_staff_api
+    from cityapp.feedback.open311 import views as open311_views
     from cityapp.surveys import api as surveys_api
     from cityapp.surveys import staff_api as surveys_staff_api
 
@@ -109,6 +112,9 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(content_staff_api.blp)
     api.register_blueprint(surveys_api.blp)
     api.register_blueprint(surveys_staff_api.blp)
+    api.register_blueprint(feedback_api.blp)
+    api.register_blueprint(feedback_staff_api.blp)
+    app.register_blueprint(open311_views.bp)
     app.register_blueprint(media_views.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(auth_views.bp)

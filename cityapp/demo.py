@@ -6,6 +6,7 @@ from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
 from cityapp.content.service import upsert_district
 from cityapp.content.service.demo import seed_content
+from cityapp.feedback.service.demo import seed_feedback
 from cityapp.surveys.demo import seed_demo_surveys
 
 DEMO_PASSWORD = "musterstadt-demo"
@@ -57,4 +58,11 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict[str, int]:
     ]
     content = seed_content(CLI)
     surveys = seed_demo_surveys(district_ids)
-    return {"staff_created": staff, "districts": len(DEMO_DISTRICTS), **content, **surveys}
+    feedback = seed_feedback(CLI)
+    return {
+        "staff_created": staff,
+        "districts": len(DEMO_DISTRICTS),
+        **content,
+        **surveys,
+        **feedback,
+    }

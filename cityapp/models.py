@@ -9,6 +9,16 @@ from cityapp.content.models import (
     MediaAsset,
     NewsItem,
 )
+from cityapp.feedback import jobs as _feedback_jobs  # noqa: F401 - registers the retention job
+from cityapp.feedback.models import (
+    Report,
+    ReportCategory,
+    ReportContact,
+    ReportEvent,
+    ReportFlag,
+    ReportPhoto,
+    ReportSupporter,
+)
 from cityapp.mail.models import MailMessage
 from cityapp.scheduler import JobRun
 from cityapp.surveys.models import (
@@ -33,6 +43,13 @@ __all__ = [
     "MailMessage",
     "MediaAsset",
     "NewsItem",
+    "Report",
+    "ReportCategory",
+    "ReportContact",
+    "ReportEvent",
+    "ReportFlag",
+    "ReportPhoto",
+    "ReportSupporter",
     "StaffUser",
     "Survey",
     "SurveyAnswer",

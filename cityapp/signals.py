@@ -21,6 +21,11 @@ _signals = Namespace()
 #: ``channels`` (list of "app", "stele", "push"; news go to "app" and "stele").
 content_changed = _signals.signal("content-changed")
 
+#: A citizen report changed status or got a public note (sender="report"); keyword arguments
+#: ``report_id``, ``event_id``, ``from_status``, ``to_status`` (equal when only a note was
+#: added) and ``has_public_note``.
+report_status_changed = _signals.signal("report-status-changed")
+
 _PENDING_KEY = "cityapp_pending_signals"
 
 

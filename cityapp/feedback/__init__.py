@@ -1,0 +1,1 @@
+"""Citizen feedback (Mängelmelder): categories, reports, moderation, workflow, Open311."""

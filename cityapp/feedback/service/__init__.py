@@ -1,0 +1,1 @@
+"""Feedback business rules, one module per concern; services never commit."""
