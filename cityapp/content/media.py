@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
+import shutil
 import tempfile
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import String, cast, event, select
+from sqlalchemy.orm import Session
 
 from cityapp.auth.models import StaffUser
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.models import MediaAsset
+from cityapp.content.models import MediaAsset, NewsItem
 from cityapp.db import db
 from cityapp.errors import AppError, NotFound, UnsupportedMediaType, ValidationError
 
@@ -57,6 +61,9 @@ class MediaStorage(Protocol):
     def read(self, key: str) -> bytes: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def delete(self, sha: str) -> None:
+        """Remove the original and every variant stored under ``sha`` (missing is fine)."""
 
     def local_path(self, key: str) -> str | None:
         """A file path for efficient serving (sendfile, Range), or None for remote stores."""
@@ -96,6 +103,11 @@ class LocalDirectoryStorage:
 
     def local_path(self, key: str) -> str | None:
         return str(self._path(key))
+
+    def delete(self, sha: str) -> None:
+        if not _SHA_RE.match(sha):
+            raise ValueError(f"bad media key {sha!r}")
+        shutil.rmtree(self.root / sha[:2] / sha, ignore_errors=True)
 
 
 def get_storage() -> MediaStorage:
@@ -285,3 +297,76 @@ def variant_of(asset: MediaAsset, variant: str) -> dict:
     if variant not in asset.variants:
         raise NotFound(f"No variant {variant!r}; use one of {', '.join(VARIANTS)}.")
     return asset.variants[variant]
+
+
+# --- deletion --------------------------------------------------------------------------
+
+log = logging.getLogger(__name__)
+
+#: Functions ``(asset) -> bool`` telling whether a domain still uses an asset. Domains that
+#: reference media register one here (content registers news images below; feedback its
+#: report photos), so deletion never needs to know every domain.
+MEDIA_REFERENCES: list[Callable[[MediaAsset], bool]] = []
+
+_FILES_TO_DELETE = "cityapp_media_files_to_delete"
+
+
+def register_media_reference(check: Callable[[MediaAsset], bool]) -> None:
+    if check not in MEDIA_REFERENCES:
+        MEDIA_REFERENCES.append(check)
+
+
+def _used_by_news(asset: MediaAsset) -> bool:
+    # images is a small JSON list of {"sha256", "alt"}; the nightly callers check a handful of
+    # assets, so a text match over the column is fine here.
+    return (
+        db.session.scalar(
+            select(NewsItem.id).where(cast(NewsItem.images, String).contains(asset.sha256)).limit(1)
+        )
+        is not None
+    )
+
+
+register_media_reference(_used_by_news)
+
+
+def delete_unused_media(actor: Actor, asset_ids: Iterable[int | None]) -> list[str]:
+    """Delete the given assets that nothing references any more. Rows go in the caller's
+    transaction; the files are removed only after it commits (a rollback keeps them)."""
+    deleted: list[str] = []
+    for asset_id in sorted({i for i in asset_ids if i is not None}):
+        asset = db.session.get(MediaAsset, asset_id)
+        if asset is None or any(check(asset) for check in MEDIA_REFERENCES):
+            continue
+        deleted.append(asset.sha256)
+        db.session.delete(asset)
+    if deleted:
+        db.session.flush()
+        db.session().info.setdefault(_FILES_TO_DELETE, []).extend(deleted)
+        record_audit(
+            actor,
+            "media.delete",
+            object_type="media",
+            summary=f"{len(deleted)} unused asset(s) deleted",
+            changes={"sha256": deleted},
+        )
+    return deleted
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_files(session: Session) -> None:
+    shas = session.info.pop(_FILES_TO_DELETE, [])
+    if not shas:
+        return
+    storage = get_storage()
+    for sha in shas:
+        try:
+            storage.delete(sha)
+        except OSError:  # a leftover file is harmless; the next purge does not see it again
+            log.exception("could not delete the files of media %s", sha[:12])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _keep_files(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_FILES_TO_DELETE, None)

@@ -3,11 +3,13 @@ anonymisation after the configured age; per-category overrides; the scheduler jo
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from cityapp.auth.service import SCHEDULER
+from cityapp.content.media import get_storage
 from cityapp.content.models import MediaAsset
 from cityapp.db import db, utcnow
 from cityapp.feedback.models import Report, ReportContact, ReportPhoto
@@ -70,11 +72,68 @@ def test_photos_of_rejected_reports_deleted_after_30_days(
         )
     _age(app, rejected["id"], closed_at=timedelta(days=31))
     with app.app_context():
-        assert apply_retention(SCHEDULER)["photos_deleted"] == 1
+        storage = get_storage()
+        old_sha, fresh_sha = (
+            db.session.get(ReportPhoto, _photo_id(created["id"])).asset.sha256
+            for created in (rejected, fresh)
+        )
+        assert storage.exists(f"{old_sha}/original") and storage.exists(f"{old_sha}/display")
+
+        # A failed run deletes nothing, files included.
+        counts = apply_retention(SCHEDULER)
+        assert counts["photos_deleted"] == 1 and counts["media_deleted"] == 1
+        db.session.rollback()
+        assert storage.exists(f"{old_sha}/original")
+
+        counts = apply_retention(SCHEDULER)
         db.session.commit()
+        assert counts["photos_deleted"] == 1 and counts["media_deleted"] == 1
         left = db.session.scalars(select(ReportPhoto.report_id)).all()
         assert left == [fresh["id"]]
         assert all(not a.is_public for a in db.session.scalars(select(MediaAsset)))
+        # The image itself is gone from storage, not only the row pointing at it.
+        assert db.session.scalar(select(MediaAsset).where(MediaAsset.sha256 == old_sha)) is None
+        for variant in ("original", "display", "thumbnail"):
+            assert not storage.exists(f"{old_sha}/{variant}")
+        assert storage.exists(f"{fresh_sha}/original")
+
+
+def test_purge_keeps_media_that_something_else_still_uses(
+    app, make_category, district_ids, submit, moderator_client, editor_client
+):
+    make_category(is_auto_publish=False)
+    _, rejected = submit(photos=[jpeg("green")])
+    moderator_client.post(f"/api/v1/staff/reports/{rejected['id']}/reject", json={"reason": "spam"})
+    with app.app_context():
+        sha = db.session.get(ReportPhoto, _photo_id(rejected["id"])).asset.sha256
+    # The same picture, uploaded by an editor and used in a news item.
+    upload = editor_client.post(
+        "/api/v1/staff/media",
+        data={"file": (io.BytesIO(jpeg("green")), "green.jpg", "image/jpeg")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code in (200, 201), upload.get_json()
+    assert upload.get_json()["sha256"] == sha
+    news = editor_client.post(
+        "/api/v1/staff/news",
+        json={
+            "title": {"de": "Grün"},
+            "category": "verkehr",
+            "body": {"de": "<p>Grün</p>"},
+            "images": [{"sha256": sha, "alt": {"de": "Grüne Fläche"}}],
+        },
+    )
+    assert news.status_code == 201, news.get_json()
+    _age(app, rejected["id"], closed_at=timedelta(days=31))
+    with app.app_context():
+        counts = apply_retention(SCHEDULER)
+        db.session.commit()
+        assert counts["photos_deleted"] == 1 and counts["media_deleted"] == 0
+        assert get_storage().exists(f"{sha}/original")
+
+
+def _photo_id(report_id: int) -> int:
+    return db.session.scalar(select(ReportPhoto.id).where(ReportPhoto.report_id == report_id))
 
 
 def test_old_reports_anonymised_by_the_nightly_job(

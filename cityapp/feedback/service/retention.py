@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.models import District
+from cityapp.content.media import delete_unused_media, register_media_reference
+from cityapp.content.models import District, MediaAsset
 from cityapp.db import db, utcnow
 from cityapp.feedback.models import (
     ModerationState,
@@ -22,6 +23,25 @@ from cityapp.feedback.models import (
 from cityapp.feedback.service.reports import sync_photo_visibility
 
 
+def _used_by_report_photos(asset: MediaAsset) -> bool:
+    return (
+        db.session.scalar(
+            select(ReportPhoto.id)
+            .where(
+                or_(
+                    ReportPhoto.media_asset_id == asset.id,
+                    ReportPhoto.original_asset_id == asset.id,
+                )
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+register_media_reference(_used_by_report_photos)
+
+
 def _days(category: ReportCategory, attribute: str, config_key: str) -> int:
     value = getattr(category, attribute)
     return value if value is not None else current_app.config[config_key]
@@ -30,6 +50,7 @@ def _days(category: ReportCategory, attribute: str, config_key: str) -> int:
 def apply_retention(actor: Actor, now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     counts = {"contacts_deleted": 0, "photos_deleted": 0, "reports_anonymised": 0}
+    unused: list[int | None] = []
     for category in db.session.scalars(select(ReportCategory)):
         contact_days = _days(
             category, "contact_retention_days", "CITYAPP_REPORT_CONTACT_RETENTION_DAYS"
@@ -67,6 +88,7 @@ def apply_retention(actor: Actor, now: datetime | None = None) -> dict[str, int]
         ).all()
         for photo in photos:
             report = photo.report
+            unused.extend([photo.media_asset_id, photo.original_asset_id])
             db.session.delete(photo)
             db.session.flush()
             db.session.expire(report, ["photos"])
@@ -84,6 +106,8 @@ def apply_retention(actor: Actor, now: datetime | None = None) -> dict[str, int]
             _anonymise(report, now)
         counts["reports_anonymised"] += len(old)
     db.session.flush()
+    # The image files themselves, not only the rows that pointed at them.
+    counts["media_deleted"] = len(delete_unused_media(actor, unused))
     if any(counts.values()):
         record_audit(actor, "report.retention", object_type="report", changes=counts)
     return counts
