@@ -2,7 +2,11 @@
 
 Senders queue a signal with ``send_after_commit``; it is delivered only once the surrounding
 transaction commits (and dropped on rollback), so listeners never react to changes that did not
-happen.
+happen. ``send_before_commit`` delivers just before the commit instead, inside the sender's
+transaction: receivers that only write rows (mark stele manifests stale, queue mail in the
+outbox) then commit atomically with the change, so no reaction is lost to a crash between two
+transactions. Side effects that leave the process never run in a receiver; they go through an
+outbox.
 """
 
 from __future__ import annotations
@@ -26,12 +30,32 @@ content_changed = _signals.signal("content-changed")
 #: added) and ``has_public_note``.
 report_status_changed = _signals.signal("report-status-changed")
 
+#: A survey's public state changed (sender="survey"): opened, closed, archived, edited while
+#: visible. Keyword arguments ``survey_id``, ``action``, ``channels`` and ``district_ids``
+#: (empty = whole municipality). Steles listen for stele polls.
+survey_changed = _signals.signal("survey-changed")
+
 _PENDING_KEY = "cityapp_pending_signals"
+_BEFORE_COMMIT_KEY = "cityapp_before_commit_signals"
 
 
 def send_after_commit(session: Session, signal: Any, sender: Any, **kwargs: Any) -> None:
     """Queue ``signal.send(sender, **kwargs)`` until ``session`` commits."""
     session.info.setdefault(_PENDING_KEY, []).append((signal, sender, kwargs))
+
+
+def send_before_commit(session: Session, signal: Any, sender: Any, **kwargs: Any) -> None:
+    """Queue ``signal.send(sender, **kwargs)`` to run inside this transaction, just before it
+    commits. Receivers may read and write through the same session but must not commit."""
+    session.info.setdefault(_BEFORE_COMMIT_KEY, []).append((signal, sender, kwargs))
+
+
+@event.listens_for(Session, "before_commit")
+def _deliver_before_commit(session: Session) -> None:
+    # A receiver may queue further signals; deliver until the queue is empty.
+    while pending := session.info.pop(_BEFORE_COMMIT_KEY, []):
+        for signal, sender, kwargs in pending:
+            signal.send(sender, **kwargs)
 
 
 @event.listens_for(Session, "after_commit")
@@ -45,3 +69,4 @@ def _deliver(session: Session) -> None:
 def _discard(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING_KEY, None)
+        session.info.pop(_BEFORE_COMMIT_KEY, None)
