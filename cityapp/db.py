@@ -131,3 +131,19 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # pragma: no cover - exercised on SQLite
         connection.exec_driver_sql(f"BEGIN {_sqlite_begin_mode.get()}")
+
+
+def read_without_transaction() -> None:
+    """For requests that only read (public lists and details): on PostgreSQL run the session's
+    statements in DBAPI autocommit, which saves the BEGIN and ROLLBACK round trips — half of the
+    four a 304 revalidation made (docs/performance.md). PostgreSQL's default READ COMMITTED
+    takes a new snapshot per statement anyway, so readers see nothing different. The pool
+    restores the normal mode when the connection goes back. No effect on SQLite (reads there
+    are DEFERRED and take no lock), once the session has begun, or when the session is bound
+    to a connection rather than the engine (the test harness)."""
+    session = db.session()
+    if session.in_transaction():
+        return
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

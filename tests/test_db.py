@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from cityapp import create_app
@@ -282,3 +282,33 @@ def test_other_fixed_offsets_are_normalised(ctx):
     read = db.session.scalar(select(JobRun.slot_at).where(JobRun.id == run.id))
     assert read == datetime(2026, 1, 1, 1, 0, tzinfo=UTC)
     assert read.tzinfo is UTC
+
+
+def test_public_reads_skip_the_transaction_on_postgresql(app, database_url):
+    """The public list runs in DBAPI autocommit on PostgreSQL (no BEGIN/ROLLBACK round trips)
+    and the pooled connection is back in transactional mode afterwards."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite reads are DEFERRED and take no lock")
+    seen: list[tuple[object, bool]] = []
+
+    def record(conn, *_args):
+        driver = conn.connection.driver_connection
+        seen.append((driver, driver.autocommit))
+
+    with app.app_context():
+        harness_session, engine = db.session, db.engine
+        # The harness binds every session to its own connection; this test needs the real,
+        # engine-bound session a production request gets.
+        db.session = db._make_scoped_session({})
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = app.test_client().get("/api/v1/news")
+        assert response.status_code == 200 and "items" in response.get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        with app.app_context():
+            db.session.remove()
+            db.session = harness_session
+    assert seen and all(autocommit for _, autocommit in seen)
+    # Back in the pool, the connection is transactional again for the next (writing) request.
+    assert all(driver.autocommit is False for driver, _ in seen)

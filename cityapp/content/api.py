@@ -25,7 +25,7 @@ from cityapp.content.schemas import (
 )
 from cityapp.content.service import districts as district_service
 from cityapp.content.service import visibility
-from cityapp.db import db, utcnow
+from cityapp.db import db, read_without_transaction, utcnow
 from cityapp.errors import NotFound, ValidationError
 from cityapp.http import conditional_json, make_etag, negotiate_language, paginate
 
@@ -70,6 +70,7 @@ def _vary(response):
 
 def public_list(kind: str, args: dict[str, Any]):
     """List visible items newest first; 304 from the version key before any item is loaded."""
+    read_without_transaction()
     now = utcnow()
     model = visibility.KINDS[kind]
     language = negotiate_language()
@@ -115,6 +116,7 @@ def public_list(kind: str, args: dict[str, Any]):
 
 
 def public_detail(kind: str, item_id: int):
+    read_without_transaction()
     now = utcnow()
     model = visibility.KINDS[kind]
     language = negotiate_language()
