@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session
 _signals = Namespace()
 
 #: Content that the public can see changed (news, announcements, districts).
-#: Sent with sender=kind ("news", "announcement", "district") and keyword arguments
-#: ``item_id``, ``action``, ``district_ids`` (list; empty = whole municipality) and
-#: ``channels`` (list of "app", "stele", "push"; news go to "app" and "stele").
+#: Sent with ``send_before_commit`` (receivers write in the same transaction) with
+#: sender=kind ("news", "announcement", "district") and keyword arguments ``item_id``,
+#: ``action``, ``district_ids`` (list; empty = whole municipality), ``channels`` (list of
+#: "app", "stele", "push"; news go to "app" and "stele"), and for updates
+#: ``previous_district_ids`` / ``previous_channels`` (the targeting before the change; None
+#: when unchanged or not an update). Steles mark the manifests of affected devices stale.
 content_changed = _signals.signal("content-changed")
 
 #: A citizen report changed status or got a public note (sender="report"); keyword arguments
@@ -31,8 +34,9 @@ content_changed = _signals.signal("content-changed")
 report_status_changed = _signals.signal("report-status-changed")
 
 #: A survey's public state changed (sender="survey"): opened, closed, archived, edited while
-#: visible. Keyword arguments ``survey_id``, ``action``, ``channels`` and ``district_ids``
-#: (empty = whole municipality). Steles listen for stele polls.
+#: visible. Sent with ``send_before_commit``. Keyword arguments ``survey_id``, ``action``,
+#: ``channels`` and ``district_ids`` (empty = whole municipality), and ``previous_channels`` /
+#: ``previous_district_ids`` for edits that retarget. Steles listen for stele polls.
 survey_changed = _signals.signal("survey-changed")
 
 _PENDING_KEY = "cityapp_pending_signals"

@@ -188,6 +188,8 @@ def create_announcement(actor: Actor, **data: Any) -> Announcement:
 def update_announcement(actor: Actor, item: Announcement, **data: Any) -> Announcement:
     if item.cancelled_at is not None:
         raise Conflict("A cancelled announcement cannot be changed.")
+    previous_district_ids = [d.id for d in item.districts]
+    previous_channels = item.channels
     changes = _apply(item, data)
     if not changes:
         return item
@@ -202,7 +204,14 @@ def update_announcement(actor: Actor, item: Announcement, **data: Any) -> Announ
         changes={k: ("(text)" if k in ("body", "area") else v) for k, v in changes.items()},
     )
     if item.status != ContentStatus.DRAFT:
-        common.emit_changed(KIND, item, "update", item.channels)
+        common.emit_changed(
+            KIND,
+            item,
+            "update",
+            item.channels,
+            previous_district_ids=previous_district_ids,
+            previous_channels=previous_channels,
+        )
     return item
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from cityapp.content.models import ContentStatus, ContentTombstone, District
 from cityapp.db import db
 from cityapp.errors import Conflict, ValidationError
-from cityapp.signals import content_changed, send_after_commit
+from cityapp.signals import content_changed, send_before_commit
 
 # --- translations ----------------------------------------------------------------------
 
@@ -197,8 +197,19 @@ def write_tombstone(kind: str, item: Any, reason: str, now: datetime) -> None:
         db.session.add(ContentTombstone(kind=kind, item_id=item.id, reason=reason, created_at=now))
 
 
-def emit_changed(kind: str, item: Any, action: str, channels: list[str]) -> None:
-    send_after_commit(
+def emit_changed(
+    kind: str,
+    item: Any,
+    action: str,
+    channels: list[str],
+    *,
+    previous_district_ids: list[int] | None = None,
+    previous_channels: list[str] | None = None,
+) -> None:
+    """Signal a public change inside this transaction (just before it commits), so reactions
+    that only write rows (stele manifests marked stale) commit atomically with the change.
+    Updates pass the targeting before the change too: those audiences must learn of it."""
+    send_before_commit(
         db.session(),
         content_changed,
         kind,
@@ -206,6 +217,8 @@ def emit_changed(kind: str, item: Any, action: str, channels: list[str]) -> None
         action=action,
         district_ids=[d.id for d in item.districts],
         channels=channels,
+        previous_district_ids=previous_district_ids,
+        previous_channels=previous_channels,
     )
 
 

@@ -17,7 +17,7 @@ from cityapp.auth.service import Actor, record_audit
 from cityapp.content.models import Announcement, District
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
-from cityapp.signals import content_changed, send_after_commit
+from cityapp.signals import content_changed, send_before_commit
 
 _SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ARS_RE = re.compile(r"^\d{12}$")
@@ -210,7 +210,7 @@ def delete_district(actor: Actor, district: District) -> None:
     db.session.flush()
     invalidate_district_cache()
     _retarget_area_announcements()
-    send_after_commit(
+    send_before_commit(
         db.session(),
         content_changed,
         "district",
@@ -242,7 +242,7 @@ def _after_change(district: District, action: str, geometry_changed: bool = True
     invalidate_district_cache()
     if geometry_changed:
         _retarget_area_announcements()
-    send_after_commit(
+    send_before_commit(
         db.session(),
         content_changed,
         "district",

@@ -140,6 +140,7 @@ def create_news(actor: Actor, **data: Any) -> NewsItem:
 def update_news(actor: Actor, item: NewsItem, **data: Any) -> NewsItem:
     now = utcnow()
     was_visible = _is_visible(item, now)
+    previous_district_ids = [d.id for d in item.districts]
     changes = _apply(item, data)
     if not changes:
         return item
@@ -153,8 +154,11 @@ def update_news(actor: Actor, item: NewsItem, **data: Any) -> NewsItem:
         summary="changed " + ", ".join(sorted(changes)),
         changes=_auditable(changes),
     )
-    if was_visible or _is_visible(item, now):
-        common.emit_changed(KIND, item, "update", CHANNELS)
+    # Scheduled items too: steles already carry them in their look-ahead.
+    if was_visible or _is_visible(item, now) or item.status == ContentStatus.SCHEDULED:
+        common.emit_changed(
+            KIND, item, "update", CHANNELS, previous_district_ids=previous_district_ids
+        )
     return item
 
 

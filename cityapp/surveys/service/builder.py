@@ -12,6 +12,7 @@ from cityapp.auth.service import Actor, record_audit
 from cityapp.content.models import District
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
+from cityapp.signals import send_before_commit, survey_changed
 from cityapp.surveys.models import (
     Channel,
     QuestionType,
@@ -121,9 +122,35 @@ def _check_dates(survey: Survey) -> None:
         raise ValidationError(errors={"closes_at": ["Must be after opens_at."]})
 
 
+def _emit_if_public(
+    survey: Survey,
+    action: str,
+    *,
+    previous_channels: list[str] | None = None,
+    previous_district_ids: list[int] | None = None,
+) -> None:
+    """Steles show stele polls: tell them (inside this transaction) when a non-draft survey
+    changes."""
+    if survey.status == SurveyStatus.DRAFT:
+        return
+    send_before_commit(
+        db.session(),
+        survey_changed,
+        "survey",
+        survey_id=survey.id,
+        action=action,
+        channels=list(survey.channels or []),
+        district_ids=[d.id for d in survey.districts],
+        previous_channels=previous_channels,
+        previous_district_ids=previous_district_ids,
+    )
+
+
 def update_survey(actor: Actor, survey: Survey, **data: Any) -> Survey:
     """Change texts and settings; texts stay correctable after the first ballot (audited)."""
     status = survey.effective_status()
+    previous_channels = list(survey.channels or [])
+    previous_district_ids = [d.id for d in survey.districts]
     if status in (SurveyStatus.CLOSED, SurveyStatus.ARCHIVED):
         locked = sorted(set(data) - _CLOSED_EDITABLE)
         if locked:
@@ -164,6 +191,12 @@ def update_survey(actor: Actor, survey: Survey, **data: Any) -> Survey:
         object_id=survey.id,
         summary="changed " + ", ".join(sorted(changes)),
         changes=changes,
+    )
+    _emit_if_public(
+        survey,
+        "update",
+        previous_channels=previous_channels,
+        previous_district_ids=previous_district_ids,
     )
     return survey
 
@@ -228,6 +261,7 @@ def add_question(actor: Actor, survey: Survey, **data: Any) -> SurveyQuestion:
         object_id=survey.id,
         summary=f"question {question.id} ({question.type})",
     )
+    _emit_if_public(survey, "update")
     return question
 
 
@@ -291,6 +325,7 @@ def update_question(actor: Actor, survey: Survey, question: SurveyQuestion, **da
         summary=f"question {question.id}: changed " + ", ".join(sorted(changes)),
         changes={"question_id": question.id, **changes},
     )
+    _emit_if_public(survey, "update")
     return question
 
 
@@ -360,6 +395,7 @@ def delete_question(actor: Actor, survey: Survey, question: SurveyQuestion) -> N
         object_id=survey.id,
         summary=f"question {question.id}",
     )
+    _emit_if_public(survey, "update")
 
 
 def reorder_questions(actor: Actor, survey: Survey, question_ids: list[int]) -> Survey:
@@ -386,4 +422,5 @@ def reorder_questions(actor: Actor, survey: Survey, question_ids: list[int]) -> 
         object_id=survey.id,
         changes={"order": question_ids},
     )
+    _emit_if_public(survey, "update")
     return survey

@@ -12,6 +12,7 @@ from cityapp.auth.service import Actor, record_audit
 from cityapp.content.models import District
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, ValidationError
+from cityapp.signals import send_before_commit, survey_changed
 from cityapp.surveys.models import Survey, SurveyStatus
 from cityapp.surveys.service.validation import validate_survey
 
@@ -35,6 +36,27 @@ def open_surveys_query(
             or_(~Survey.districts.any(), Survey.districts.any(District.id == district_id))
         )
     return query
+
+
+def emit_survey_changed(
+    survey: Survey,
+    action: str,
+    *,
+    previous_channels: list[str] | None = None,
+    previous_district_ids: list[int] | None = None,
+) -> None:
+    """Tell listeners (steles) inside this transaction that a survey's public face changed."""
+    send_before_commit(
+        db.session(),
+        survey_changed,
+        "survey",
+        survey_id=survey.id,
+        action=action,
+        channels=list(survey.channels or []),
+        district_ids=[d.id for d in survey.districts],
+        previous_channels=previous_channels,
+        previous_district_ids=previous_district_ids,
+    )
 
 
 # --- lifecycle ---------------------------------------------------------------------------
@@ -61,6 +83,7 @@ def publish_survey(actor: Actor, survey: Survey, now: datetime | None = None) ->
         summary=f"now {survey.status}",
         changes={"status": survey.status, "opens_at": survey.opens_at.isoformat()},
     )
+    emit_survey_changed(survey, "publish")
     return survey
 
 
@@ -76,6 +99,7 @@ def close_survey(actor: Actor, survey: Survey, now: datetime | None = None) -> S
     if survey.closes_at is None or survey.closes_at > now:
         survey.closes_at = now
     record_audit(actor, "survey.close", object_type="survey", object_id=survey.id)
+    emit_survey_changed(survey, "close")
     return survey
 
 
@@ -84,6 +108,7 @@ def archive_survey(actor: Actor, survey: Survey, now: datetime | None = None) ->
         raise Conflict("Only closed surveys can be archived.")
     survey.status = SurveyStatus.ARCHIVED
     record_audit(actor, "survey.archive", object_type="survey", object_id=survey.id)
+    emit_survey_changed(survey, "archive")
     return survey
 
 
@@ -114,4 +139,5 @@ def flip_survey_statuses(actor: Actor, now: datetime | None = None) -> dict[str,
             summary=f"{before} → {after} by date",
             changes={"status": {"from": before, "to": after}},
         )
+        emit_survey_changed(survey, "open" if after == SurveyStatus.OPEN else "close")
     return counts
