@@ -187,6 +187,50 @@ class Config:
     CITYAPP_STELE_VOTE_COOLDOWN_S = _env_int("CITYAPP_STELE_VOTE_COOLDOWN_S", 20)
     CITYAPP_SURVEY_STATUS_INTERVAL_S = _env_int("CITYAPP_SURVEY_STATUS_INTERVAL_S", 60)
 
+    # Steles (device core, see docs/kiosks.md). Pairing codes live 10 minutes; rate limits per
+    # client address for unpaired devices, per staff credential for claims.
+    CITYAPP_KIOSK_PAIRING_TTL_S = _env_int("CITYAPP_KIOSK_PAIRING_TTL_S", 600)
+    CITYAPP_KIOSK_PAIRING_POLL_S = _env_int("CITYAPP_KIOSK_PAIRING_POLL_S", 5)
+    CITYAPP_KIOSK_PAIRING_RATE_LIMIT = os.environ.get(
+        "CITYAPP_KIOSK_PAIRING_RATE_LIMIT", "5 per minute; 30 per hour"
+    )
+    CITYAPP_KIOSK_PAIRING_POLL_RATE_LIMIT = os.environ.get(
+        "CITYAPP_KIOSK_PAIRING_POLL_RATE_LIMIT", "60 per minute"
+    )
+    CITYAPP_KIOSK_CLAIM_RATE_LIMIT = os.environ.get("CITYAPP_KIOSK_CLAIM_RATE_LIMIT", "20 per hour")
+    # Poll intervals handed to the player (each jittered by ±jitter_pct percent).
+    CITYAPP_KIOSK_MANIFEST_POLL_S = _env_int("CITYAPP_KIOSK_MANIFEST_POLL_S", 60)
+    CITYAPP_KIOSK_HEARTBEAT_S = _env_int("CITYAPP_KIOSK_HEARTBEAT_S", 30)
+    CITYAPP_KIOSK_JITTER_PCT = _env_int("CITYAPP_KIOSK_JITTER_PCT", 20)
+    # Manifest look-ahead (valid_until) and the cache's safety net: rebuilt at least this often.
+    CITYAPP_KIOSK_LOOKAHEAD_H = _env_int("CITYAPP_KIOSK_LOOKAHEAD_H", 48)
+    CITYAPP_KIOSK_MANIFEST_MAX_AGE_S = _env_int("CITYAPP_KIOSK_MANIFEST_MAX_AGE_S", 900)
+    CITYAPP_KIOSK_MAX_ITEMS = _env_int("CITYAPP_KIOSK_MAX_ITEMS", 40)
+    # Display seconds per item kind; a device's settings.durations override them.
+    CITYAPP_KIOSK_DURATIONS_S: dict = {"announcement": 15, "news": 20, "poll": 25}
+    # Announcement level -> (alert level, display mode); settings.alert_modes override modes.
+    CITYAPP_KIOSK_ALERT_LEVELS: dict = {
+        "emergency": ("critical", "takeover"),
+        "warning": ("high", "banner"),
+    }
+    CITYAPP_KIOSK_HEARTBEAT_MAX_BYTES = _env_int("CITYAPP_KIOSK_HEARTBEAT_MAX_BYTES", 16 * 1024)
+    # Liveness writes: a heartbeat within this many seconds of the last write only updates
+    # the row when something besides the time changed.
+    CITYAPP_KIOSK_LIVENESS_WRITE_S = _env_int("CITYAPP_KIOSK_LIVENESS_WRITE_S", 10)
+    CITYAPP_KIOSK_COMMAND_TTL_S = _env_int("CITYAPP_KIOSK_COMMAND_TTL_S", 3600)
+    # Fleet health (docs/kiosks.md "Fleet health"): stale after 2 heartbeat intervals, offline
+    # after 3 and at least OFFLINE_MIN_S; degraded when on an outdated manifest this long;
+    # an incident (with admin mail) after this long offline inside operating hours.
+    CITYAPP_KIOSK_HEALTH_SWEEP_S = _env_int("CITYAPP_KIOSK_HEALTH_SWEEP_S", 30)
+    CITYAPP_KIOSK_OFFLINE_MIN_S = _env_int("CITYAPP_KIOSK_OFFLINE_MIN_S", 90)
+    CITYAPP_KIOSK_DEGRADED_AFTER_S = _env_int("CITYAPP_KIOSK_DEGRADED_AFTER_S", 300)
+    CITYAPP_KIOSK_INCIDENT_AFTER_S = _env_int("CITYAPP_KIOSK_INCIDENT_AFTER_S", 300)
+    # Availability per device per day: refreshed this often (today so far and yesterday).
+    CITYAPP_KIOSK_AVAILABILITY_INTERVAL_S = _env_int("CITYAPP_KIOSK_AVAILABILITY_INTERVAL_S", 3600)
+    CITYAPP_KIOSK_HEALTH_EVENT_RETENTION_DAYS = _env_int(
+        "CITYAPP_KIOSK_HEALTH_EVENT_RETENTION_DAYS", 400
+    )
+
     # Logging
     CITYAPP_LOG_JSON = _env_bool("CITYAPP_LOG_JSON", False)
     CITYAPP_LOG_LEVEL = os.environ.get("CITYAPP_LOG_LEVEL", "INFO")

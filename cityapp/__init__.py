@@ -104,6 +104,10 @@ def register_blueprints(app: Flask) -> None:
     from cityapp.feedback import api as feedback_api
     from cityapp.feedback import staff_api as feedback_staff_api
     from cityapp.feedback.open311 import views as open311_views
+    from cityapp.kiosks import device_api as kiosk_device_api
+    from cityapp.kiosks import fleet_api as kiosk_fleet_api
+    from cityapp.kiosks import player_views
+    from cityapp.kiosks import staff_api as kiosk_staff_api
     from cityapp.surveys import api as surveys_api
     from cityapp.surveys import staff_api as surveys_staff_api
 
@@ -114,11 +118,15 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(surveys_staff_api.blp)
     api.register_blueprint(feedback_api.blp)
     api.register_blueprint(feedback_staff_api.blp)
+    api.register_blueprint(kiosk_device_api.blp)
+    api.register_blueprint(kiosk_staff_api.blp)
+    api.register_blueprint(kiosk_fleet_api.blp)
     app.register_blueprint(open311_views.bp)
     app.register_blueprint(media_views.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(player_views.bp)
     app.register_blueprint(apidocs.bp)
 
 

@@ -23,6 +23,7 @@ from cityapp.errors import AppError
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
 seed_cli = AppGroup("seed", help="Load data.")
 scheduler_cli = AppGroup("scheduler", help="Run scheduled jobs.")
+kiosks_cli = AppGroup("kiosks", help="Steles.")
 
 
 def _describe(error: AppError) -> str:
@@ -71,9 +72,35 @@ def seed_demo_command() -> None:
     password = os.environ.get("CITYAPP_DEMO_PASSWORD") or DEMO_PASSWORD
     result = seed_demo(password)
     db.session.commit()
+    # Shown once, never stored in plain and kept out of the summary line.
+    stele_secret = result.pop("stele_secret", None)
     click.echo(f"Demo data ready: {result}")
     for email, _name, role in DEMO_STAFF:
         click.echo(f"  {role:<9} {email}  password: {password}")
+    if stele_secret:
+        _echo_stele_secret("Marktplatz", stele_secret)
+
+
+def _echo_stele_secret(name: str, secret: str) -> None:
+    click.echo(f"  stele     {name}  device secret (shown once): {secret}")
+    click.echo(
+        "            player: open /player/ and run in its console "
+        f"localStorage.setItem('stele.secret', JSON.stringify('{secret}')); location.reload()"
+    )
+
+
+@kiosks_cli.command("demo-secret")
+def kiosks_demo_secret() -> None:
+    """Issue a new secret for the online demo stele and print it (the old one stops working)."""
+    from cityapp.kiosks.demo import issue_demo_secret
+
+    try:
+        device, secret = issue_demo_secret()
+        db.session.commit()
+    except AppError as error:
+        db.session.rollback()
+        raise click.ClickException(_describe(error)) from None
+    _echo_stele_secret(device.name, secret)
 
 
 @scheduler_cli.command("run")
@@ -97,3 +124,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(kiosks_cli)

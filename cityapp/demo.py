@@ -7,6 +7,7 @@ from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, up
 from cityapp.content.service import upsert_district
 from cityapp.content.service.demo import seed_content
 from cityapp.feedback.service.demo import seed_feedback
+from cityapp.kiosks.demo import seed_kiosks
 from cityapp.surveys.demo import seed_demo_surveys
 
 DEMO_PASSWORD = "musterstadt-demo"
@@ -59,10 +60,13 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict[str, int]:
     content = seed_content(CLI)
     surveys = seed_demo_surveys(district_ids)
     feedback = seed_feedback(CLI)
+    # After content: the steles' districts and stele-channel items exist by now.
+    kiosks = seed_kiosks(CLI)
     return {
         "staff_created": staff,
         "districts": len(DEMO_DISTRICTS),
         **content,
         **surveys,
         **feedback,
+        **kiosks,
     }

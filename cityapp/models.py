@@ -19,6 +19,15 @@ from cityapp.feedback.models import (
     ReportPhoto,
     ReportSupporter,
 )
+from cityapp.kiosks import jobs as _kiosk_jobs  # noqa: F401 - registers the fleet health jobs
+from cityapp.kiosks.models import (
+    Device,
+    DeviceAvailability,
+    DeviceCommand,
+    DeviceHealthEvent,
+    DeviceIncident,
+    PairingRequest,
+)
 from cityapp.mail.models import MailMessage
 from cityapp.scheduler import JobRun
 from cityapp.surveys.models import (
@@ -36,6 +45,11 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "ContentTombstone",
+    "Device",
+    "DeviceAvailability",
+    "DeviceCommand",
+    "DeviceHealthEvent",
+    "DeviceIncident",
     "District",
     "Installation",
     "JobRun",
@@ -43,6 +57,7 @@ __all__ = [
     "MailMessage",
     "MediaAsset",
     "NewsItem",
+    "PairingRequest",
     "Report",
     "ReportCategory",
     "ReportContact",

@@ -44,6 +44,11 @@ SPEC_OPTIONS = {
                 "scheme": "bearer",
                 "description": "App installation token (cai_...).",
             },
+            "deviceSecret": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Stele device secret (cad_...), handed out once at pairing.",
+            },
             "staffSession": {
                 "type": "apiKey",
                 "in": "cookie",

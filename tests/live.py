@@ -65,7 +65,9 @@ def flask(args: list[str], env: dict[str, str]) -> None:
 
 
 @contextmanager
-def live_server(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+def live_server(
+    tmp_dir: Path, extra_env: dict[str, str] | None = None, *, workers: int = 2
+) -> Iterator[str]:
     """Migrate, seed the demo, start gunicorn; yield the base URL; stop and clean up."""
     with fresh_database(tmp_dir) as database_url:
         env = _env(database_url, tmp_dir / "instance", extra_env)
@@ -74,7 +76,7 @@ def live_server(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> Itera
         port = free_port()
         log = open(tmp_dir / "gunicorn.log", "wb")  # noqa: SIM115 - closed below
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "2", "wsgi:app"],
+            [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", str(workers), "wsgi:app"],
             cwd=REPO,
             env=env,
             stdout=log,

@@ -1,0 +1,1 @@
+"""Steles (kiosks) domain: pairing, device auth, manifests, heartbeats, commands, fleet health."""

@@ -1,0 +1,1 @@
+"""Marshmallow schemas of the stele device API and the staff device API."""
