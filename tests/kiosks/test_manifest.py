@@ -111,6 +111,7 @@ def test_if_none_match_gets_304_without_building_or_extra_queries(app, pair, mon
     ]
     assert len(selects) == 1, selects  # the authentication lookup, nothing else
     assert "devices" in selects[0] and "secret_hash" in selects[0]
+    assert "devices.name" not in selects[0], "the poll reads the few columns it needs"
 
     # A 200 from the cache does not build either; it loads the stored body.
     third = _get(device)
@@ -302,3 +303,68 @@ def test_night_mode_boundary_drives_next_change_at(pair):
     body = _get(device).get_json()
     assert body["device"]["schedule"]["night_mode"] == [night]
     assert body["next_change_at"] == manifest.iso(start)
+
+
+def test_polls_read_without_a_transaction_on_postgresql_and_rebuilds_write_in_one(
+    app, database_url
+):
+    """On PostgreSQL the poll authenticates in DBAPI autocommit (no BEGIN/ROLLBACK round trips);
+    a poll that rebuilds the cache leaves that mode first, so its write is transactional."""
+    import pytest
+    from sqlalchemy import delete
+
+    from cityapp.auth.models import AuditEntry
+    from cityapp.kiosks.models import PairingRequest
+    from cityapp.kiosks.service import pairing
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite reads are DEFERRED and take no lock")
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn, _cursor, statement, *_args):
+        seen.append((statement, conn.connection.driver_connection.autocommit))
+
+    with app.app_context():
+        harness_session, engine = db.session, db.engine
+        # The harness binds sessions to one connection; this needs a production session.
+        db.session = db._make_scoped_session({})
+    try:
+        with app.app_context():
+            started = pairing.start_pairing(
+                model=None, player_version=None, screen_width=None, screen_height=None
+            )
+            device_id = pairing.claim(CLI, started.code, name="Autocommit").id
+            secret = pairing.poll_pairing(started.pairing_id).device_secret
+            db.session.commit()
+        headers = {"Authorization": f"Bearer {secret}"}
+        client = app.test_client()
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            built = client.get("/api/device/v1/manifest", headers=headers)
+            assert built.status_code == 200
+            first_poll, seen[:] = list(seen), []
+            again = client.get(
+                "/api/device/v1/manifest",
+                headers={**headers, "If-None-Match": built.headers["ETag"]},
+            )
+            assert again.status_code == 304
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert first_poll[0][1] is True and "secret_hash" in first_poll[0][0]
+        writes = [auto for statement, auto in first_poll if statement.startswith("UPDATE devices")]
+        assert writes == [False], first_poll  # the cache write ran inside a transaction
+        assert len(seen) == 1 and seen[0][1] is True, seen  # the 304: one autocommit lookup
+        with app.app_context():
+            stored = db.session.get(Device, device_id)
+            assert f'"{stored.manifest_version}"' == built.headers["ETag"]
+    finally:
+        with app.app_context():
+            db.session.execute(delete(Device).where(Device.name == "Autocommit"))
+            db.session.execute(delete(PairingRequest))
+            # The ORM refuses to delete audit entries (append-only); these are the test's own.
+            db.session.connection().execute(
+                delete(AuditEntry.__table__).where(AuditEntry.__table__.c.object_type == "device")
+            )
+            db.session.commit()
+            db.session.remove()
+            db.session = harness_session

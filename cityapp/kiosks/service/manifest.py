@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -151,14 +151,28 @@ def build_manifest(device: Device, now: datetime) -> Built:
 # --- the cache -----------------------------------------------------------------------------
 
 
-def needs_rebuild(device: Device, now: datetime) -> bool:
-    """Decided from the device row alone (no SQL)."""
+def needs_rebuild(device: Any, now: datetime) -> bool:
+    """Decided from the device row alone (no SQL): a ``Device`` or a row of
+    ``auth.POLL_COLUMNS``."""
     if device.manifest_stale or device.manifest_version is None:
         return True
     if device.manifest_next_change_at is not None and now >= device.manifest_next_change_at:
         return True
     max_age = timedelta(seconds=current_app.config["CITYAPP_KIOSK_MANIFEST_MAX_AGE_S"])
     return device.manifest_built_at is None or device.manifest_built_at + max_age <= now
+
+
+def cached(device_id: int) -> tuple[str, str] | None:
+    """The stored version and body of a device's manifest, read together (Core, one row);
+    None if the device was deleted since it authenticated."""
+    row = (
+        db.session.connection()
+        .execute(
+            select(Device.manifest_version, Device.manifest_body).where(Device.id == device_id)
+        )
+        .first()
+    )
+    return None if row is None else (row.manifest_version or "", row.manifest_body or "")
 
 
 @dataclass
