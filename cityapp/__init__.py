@@ -45,6 +45,13 @@ def load_config(app: Flask, config: str | type[Config] | Mapping[str, Any] | Non
             "REDIS_URL is not set: rate limits are counted per worker process, so with N "
             "gunicorn workers a client gets N times the configured limit"
         )
+    uri = str(app.config.get("SQLALCHEMY_DATABASE_URI", ""))
+    if uri.startswith("postgresql") and app.config["CITYAPP_DB_PING_AFTER_IDLE_S"] > 0:
+        # cityapp.db.configure_engine pings idle connections itself (one round trip less).
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "pool_pre_ping": False,
+        }
     from cityapp.openapi import SPEC_OPTIONS
 
     app.config["API_SPEC_OPTIONS"] = {**SPEC_OPTIONS, **app.config.get("API_SPEC_OPTIONS", {})}
@@ -67,7 +74,11 @@ def register_extensions(app: Flask) -> None:
     app.before_request(assign_request_id)
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        configure_engine(
+            db.engine,
+            app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            ping_after_idle_s=app.config["CITYAPP_DB_PING_AFTER_IDLE_S"],
+        )
     migrate.init_app(
         app,
         db,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextvars
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -109,9 +111,15 @@ def reset_sqlite_begin_mode(token: contextvars.Token) -> None:
     _sqlite_begin_mode.reset(token)
 
 
-def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
+def configure_engine(engine: Engine, busy_timeout_ms: int, ping_after_idle_s: float = 0) -> None:
     """Attach per-dialect connection setup to an engine (idempotent per engine)."""
-    if engine.dialect.name != "sqlite" or getattr(engine, "_cityapp_configured", False):
+    if getattr(engine, "_cityapp_configured", False):
+        return
+    if engine.dialect.name == "postgresql" and ping_after_idle_s > 0:
+        engine._cityapp_configured = True  # type: ignore[attr-defined]
+        _ping_idle_connections(engine, ping_after_idle_s)
+        return
+    if engine.dialect.name != "sqlite":
         return
     engine._cityapp_configured = True  # type: ignore[attr-defined]
 
@@ -131,6 +139,37 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # pragma: no cover - exercised on SQLite
         connection.exec_driver_sql(f"BEGIN {_sqlite_begin_mode.get()}")
+
+
+def _ping_idle_connections(engine: Engine, idle_s: float) -> None:
+    """Pessimistic disconnect handling, but only where it can matter: a pooled connection that
+    sat idle for ``idle_s`` or longer is pinged (the dialect's own ping) before use, one that
+    was in use a moment ago is not. Under load every request saves the ping's round trip
+    (docs/performance.md); after a database restart the idle connections are replaced before
+    anyone uses them, and a disconnect on a recently used one invalidates the pool like any
+    disconnect error would. ``pool_pre_ping`` is off for such engines (see create_app)."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection, record):
+        record.info["cityapp_used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):
+        if record is not None:
+            record.info["cityapp_used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        used_at = record.info.get("cityapp_used_at")
+        if used_at is not None and time.monotonic() - used_at < idle_s:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("idle connection failed its ping") from exc
+        if not alive:
+            raise DisconnectionError("idle connection failed its ping")
+        # The pool retries the checkout with a new connection after DisconnectionError.
 
 
 def read_without_transaction() -> None:

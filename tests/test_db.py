@@ -312,3 +312,79 @@ def test_public_reads_skip_the_transaction_on_postgresql(app, database_url):
     assert seen and all(autocommit for _, autocommit in seen)
     # Back in the pool, the connection is transactional again for the next (writing) request.
     assert all(driver.autocommit is False for driver, _ in seen)
+
+
+def _ping_counting_engine(database_url: str, idle_s: float, monkeypatch):
+    """A PostgreSQL engine set up like the app's (idle ping, no pre-ping), counting pings."""
+    from sqlalchemy import create_engine
+
+    from cityapp.db import configure_engine
+
+    engine = create_engine(database_url, pool_pre_ping=False, pool_size=1, max_overflow=0)
+    configure_engine(engine, 0, ping_after_idle_s=idle_s)
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+
+    def counting_ping(dbapi_connection):
+        pings.append(1)
+        return real_ping(dbapi_connection)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counting_ping)
+    return engine, pings
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(text("SELECT pg_backend_pid()"))
+
+
+def test_busy_connections_skip_the_ping_idle_ones_get_it(database_url, monkeypatch):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite connections are local files")
+    engine, pings = _ping_counting_engine(database_url, 0.2, monkeypatch)
+    try:
+        first = _backend_pid(engine)
+        assert _backend_pid(engine) == first and pings == []  # fresh, then just returned
+        time.sleep(0.3)
+        assert _backend_pid(engine) == first and pings == [1]  # idle: pinged, still alive
+    finally:
+        engine.dispose()
+
+
+def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(database_url, monkeypatch):
+    """What a PostgreSQL restart or an idle timeout does to pooled connections: the request
+    after it gets a new connection instead of an error."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite connections are local files")
+    engine, pings = _ping_counting_engine(database_url, 0.1, monkeypatch)
+    try:
+        victim = _backend_pid(engine)
+        from sqlalchemy import create_engine
+
+        admin = create_engine(database_url, poolclass=None)
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+        admin.dispose()
+        time.sleep(0.2)
+        replacement = _backend_pid(engine)
+        assert replacement != victim and pings == [1]
+    finally:
+        engine.dispose()
+
+
+def test_the_app_replaces_pre_ping_by_the_idle_ping_on_postgresql(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
+    with app.app_context():
+        assert db.engine.pool._pre_ping is False
+        assert getattr(db.engine, "_cityapp_configured", False)
+    never = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "CITYAPP_DB_PING_AFTER_IDLE_S": 0,
+        }
+    )
+    assert never.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
