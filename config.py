@@ -89,6 +89,10 @@ class Config:
     CITYAPP_MEDIA_DIR = os.environ.get("CITYAPP_MEDIA_DIR", str(INSTANCE_DIR / "media"))
     # How often the content job flips statuses at publish/expiry boundaries.
     CITYAPP_CONTENT_JOB_INTERVAL_S = _env_int("CITYAPP_CONTENT_JOB_INTERVAL_S", 60)
+    # Media files without a row (an upload whose transaction failed) are deleted by a sweep
+    # every CITYAPP_MEDIA_ORPHAN_SWEEP_S once older than CITYAPP_MEDIA_ORPHAN_MIN_AGE_S.
+    CITYAPP_MEDIA_ORPHAN_SWEEP_S = _env_int("CITYAPP_MEDIA_ORPHAN_SWEEP_S", 6 * 3600)
+    CITYAPP_MEDIA_ORPHAN_MIN_AGE_S = _env_int("CITYAPP_MEDIA_ORPHAN_MIN_AGE_S", 3600)
     # Tombstones for delta sync are kept this long; older updated_since values get 410.
     CITYAPP_TOMBSTONE_RETENTION_DAYS = _env_int("CITYAPP_TOMBSTONE_RETENTION_DAYS", 180)
     # CAP <sender>: an address that identifies the municipality as the originator.
@@ -125,7 +129,7 @@ class Config:
         "CITYAPP_OPEN311_CONTACT", "Stadtverwaltung Musterstadt, maengel@musterstadt.example"
     )
 
-    # Mail (used by the outbox in later issues).
+    # Mail: the SMTP server the outbox (cityapp.mail) sends through.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = _env_int("MAIL_PORT", 25)
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)

@@ -15,8 +15,9 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -68,6 +69,9 @@ class MediaStorage(Protocol):
     def local_path(self, key: str) -> str | None:
         """A file path for efficient serving (sendfile, Range), or None for remote stores."""
 
+    def stored(self) -> Iterator[tuple[str, float]]:
+        """Every stored sha with the time (epoch seconds) its files were last written."""
+
 
 class LocalDirectoryStorage:
     """Files under a directory: <root>/<sha[:2]>/<sha>/<variant>."""
@@ -84,7 +88,10 @@ class LocalDirectoryStorage:
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
         if path.exists():
-            return  # content-addressed: same key, same bytes
+            # Content-addressed: same key, same bytes. Mark it written now, so the orphan
+            # sweep leaves files that an upload in progress is about to reference.
+            os.utime(path)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
@@ -108,6 +115,22 @@ class LocalDirectoryStorage:
         if not _SHA_RE.match(sha):
             raise ValueError(f"bad media key {sha!r}")
         shutil.rmtree(self.root / sha[:2] / sha, ignore_errors=True)
+
+    def stored(self) -> Iterator[tuple[str, float]]:
+        if not self.root.is_dir():
+            return
+        for prefix in sorted(self.root.iterdir()):
+            if not prefix.is_dir():
+                continue
+            for directory in sorted(prefix.iterdir()):
+                if not _SHA_RE.match(directory.name):
+                    continue
+                try:
+                    times = [entry.stat().st_mtime for entry in directory.iterdir()]
+                    times.append(directory.stat().st_mtime)
+                except FileNotFoundError:  # deleted while we looked
+                    continue
+                yield directory.name, max(times)
 
 
 def get_storage() -> MediaStorage:
@@ -351,6 +374,28 @@ def delete_unused_media(actor: Actor, asset_ids: Iterable[int | None]) -> list[s
             changes={"sha256": deleted},
         )
     return deleted
+
+
+def purge_orphan_files(now: float | None = None, *, min_age_s: float = 3600) -> int:
+    """Delete stored files that no media row references and that were last written more than
+    ``min_age_s`` ago: what uploads whose transaction failed left behind (a citizen's photo,
+    even stripped of its metadata, must not stay on disk without a record), and files whose
+    deletion after a commit failed. Younger files may belong to an upload still in flight."""
+    cutoff = (time.time() if now is None else now) - min_age_s
+    candidates = [sha for sha, written in get_storage().stored() if written < cutoff]
+    purged = 0
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start : start + 500]
+        known = set(
+            db.session.scalars(select(MediaAsset.sha256).where(MediaAsset.sha256.in_(batch)))
+        )
+        for sha in batch:
+            if sha not in known:
+                get_storage().delete(sha)
+                purged += 1
+    if purged:
+        log.info("deleted the files of %d unreferenced media", purged)
+    return purged
 
 
 @event.listens_for(Session, "after_commit")

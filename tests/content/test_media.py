@@ -144,3 +144,66 @@ def test_news_images_need_known_media_and_german_alt_text(editor_client, client)
     image = public["images"][0]
     assert image["alt"] == "Blue picture" and image["url"].endswith(f"/media/{sha}")
     assert image["thumbnail_url"].endswith("/thumbnail") and image["width"] == 64
+
+
+def test_files_of_failed_uploads_are_swept_once_old_enough(app, media_dir):
+    """An upload whose transaction rolls back leaves content-addressed files without a row:
+    the sweep deletes them after the grace period, and never touches referenced media."""
+    import os
+    import time
+
+    from cityapp.auth.service import CLI
+    from cityapp.content import media
+    from cityapp.db import db, utcnow
+    from cityapp.scheduler import get_job, run_guarded
+
+    with app.app_context():
+        kept, _ = media.store_image(CLI, _png((40, 30)))
+        db.session.commit()
+        kept_sha = kept.sha256
+        lost, _ = media.store_image(CLI, _png((50, 20)))
+        lost_sha = lost.sha256
+        db.session.rollback()  # e.g. the report it belonged to failed validation afterwards
+        storage = media.get_storage()
+        assert storage.exists(f"{lost_sha}/original") and storage.exists(f"{lost_sha}/display")
+
+        assert media.purge_orphan_files(min_age_s=3600) == 0  # young: maybe still in flight
+        later = time.time() + 2 * 3600
+        assert media.purge_orphan_files(later, min_age_s=3600) == 1
+        assert not storage.exists(f"{lost_sha}/original")
+        assert not (media_dir / lost_sha[:2] / lost_sha).exists()
+        assert storage.exists(f"{kept_sha}/original") and storage.exists(f"{kept_sha}/thumbnail")
+
+        # The scheduled job does the same with the configured grace period.
+        again, _ = media.store_image(CLI, _png((50, 20)))
+        db.session.rollback()
+        old = time.time() - 2 * 3600
+        directory = media_dir / again.sha256[:2] / again.sha256
+        for path in [*directory.iterdir(), directory]:
+            os.utime(path, (old, old))
+        run = run_guarded(get_job("media-orphans"), utcnow())
+        assert run.status == "succeeded" and "'orphan_media_purged': 1" in run.result
+        assert not storage.exists(f"{again.sha256}/original")
+        assert storage.exists(f"{kept_sha}/original")
+
+
+def test_uploading_content_again_marks_its_files_fresh(app, media_dir):
+    """Re-uploading bytes whose files are still on disk refreshes their time, so a sweep
+    running meanwhile does not delete files an upload is about to reference."""
+    import os
+    import time
+
+    from cityapp.content.media import get_storage
+
+    with app.app_context():
+        storage = get_storage()
+        sha = "ab" * 32
+        storage.put(f"{sha}/original", b"bytes")
+        path = media_dir / "ab" / sha / "original"
+        old = time.time() - 7200
+        os.utime(path, (old, old))
+        os.utime(path.parent, (old, old))
+        assert dict(storage.stored())[sha] < time.time() - 3600
+        storage.put(f"{sha}/original", b"bytes")
+        assert path.stat().st_mtime > time.time() - 60
+        assert dict(storage.stored())[sha] > time.time() - 60
