@@ -171,6 +171,8 @@ def current_staff() -> StaffUser:
         if g.get("installation") is not None:
             # Authenticated, just not as staff: a valid credential without the right -> 403.
             raise Forbidden("Installation tokens cannot use staff endpoints.")
+        if g.get("auth_method") == "token":  # another valid kind of credential (a stele)
+            raise Forbidden("This credential cannot use staff endpoints.")
         raise Unauthorized("Log in or send a staff API token.")
     return staff
 
@@ -202,6 +204,8 @@ def current_installation() -> Installation:
     if installation is None:
         if g.get("staff") is not None:
             raise Forbidden("This endpoint needs an installation token, not a staff login.")
+        if g.get("auth_method") == "token":  # another valid kind of credential (a stele)
+            raise Forbidden("This endpoint needs an installation token.")
         raise Unauthorized("Send the installation token as 'Authorization: Bearer <token>'.")
     return installation
 

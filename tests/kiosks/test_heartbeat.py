@@ -258,3 +258,21 @@ def test_the_housekeeping_job_expires_commands_nobody_collected(app, pair, admin
         assert "'commands_expired': 1" in run.result
         statuses = dict(db.session.execute(select(DeviceCommand.id, DeviceCommand.status)).all())
     assert statuses == {stale["id"]: "expired", fresh["id"]: "pending"}
+
+
+def test_credentials_of_another_kind_get_403_not_401(pair, admin_client, installation_client):
+    """A valid credential is never told to authenticate: a stele on staff or app endpoints and
+    staff or an app on the device API are authenticated, just not allowed (403)."""
+    device = pair()
+    for response in (
+        device.client.get("/api/v1/staff/devices"),
+        device.client.get("/api/v1/installations/me/reports"),
+        admin_client.get("/api/device/v1/manifest"),
+        admin_client.post(HB, json={}),
+        installation_client.get("/api/device/v1/manifest"),
+    ):
+        assert_problem(response, 403)
+    forged = device.client.get(
+        "/api/v1/staff/devices", headers={"Authorization": "Bearer cad_forged"}
+    )
+    assert_problem(forged, 401)

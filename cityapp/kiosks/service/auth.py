@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from cityapp.auth.permissions import raise_auth_error, register_bearer
 from cityapp.auth.service import hash_secret
 from cityapp.db import db, end_read_without_transaction, read_without_transaction, utcnow
-from cityapp.errors import Unauthorized
+from cityapp.errors import Forbidden, Unauthorized
 from cityapp.kiosks.models import CommandStatus, CommandType, Device, DeviceCommand, DeviceStatus
 
 SECRET_PREFIX = "cad_"  # cityapp device
@@ -109,6 +109,9 @@ def current_device() -> Device:
     device = g.get("device")
     if device is None and (row := g.get("device_row")) is not None:
         device = g.device = db.session.get(Device, row.id)
+    if device is None and g.get("auth_method") is not None:
+        # A valid staff login or token, or an app installation: authenticated, not a stele.
+        raise Forbidden("This endpoint is for steles: send the device secret.")
     if device is None:
         raise Unauthorized(
             "Send the device secret as 'Authorization: Bearer <secret>'.",
