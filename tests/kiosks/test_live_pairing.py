@@ -48,7 +48,9 @@ def _start(base: str) -> dict:
 
 
 def _claim(base: str, admin: requests.Session, code: str, name: str) -> requests.Response:
-    return admin.post(f"{base}/api/v1/staff/devices/claim", json={"code": code, "name": name})
+    return admin.post(
+        f"{base}/api/v1/staff/devices/claim", json={"code": code, "name": name}, timeout=30
+    )
 
 
 def _collect(base: str, pairing_id: str) -> requests.Response:
@@ -102,8 +104,12 @@ def test_racing_claims_of_one_code_make_one_device(base, admin):
     barrier = Barrier(4)
 
     def claim(number: int) -> requests.Response:
+        # One session per thread (requests.Session is not thread-safe), same staff login.
+        own = requests.Session()
+        own.cookies.update(admin.cookies)
+        own.headers.update(admin.headers)
         barrier.wait(timeout=30)
-        return _claim(base, admin, pairing["code"], f"Doppelt {number}")
+        return _claim(base, own, pairing["code"], f"Doppelt {number}")
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(claim, range(4)))
