@@ -129,7 +129,10 @@ class PageSchema(Schema):
 
     next_cursor = fields.String(
         allow_none=True,
-        metadata={"description": "Pass as ?cursor= to get the next page; null on the last."},
+        metadata={
+            "description": "Pass as ?cursor= to get the next page; null on the last.",
+            "example": "i_3EFxarQqRbeyJkdCI6IjIwMjYtMTEtMjlUMDg6MDA6MDArMDA6MDAifSw0Ml0",
+        },
     )
 
 

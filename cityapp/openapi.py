@@ -19,8 +19,18 @@ class ProblemSchema(Schema):
             "example": {"email": ["Not a valid email address."]},
         },
     )
-    request_id = fields.String(metadata={"description": "Same as the X-Request-ID header."})
-    error_id = fields.String(metadata={"description": "On 500 only: quote it when reporting."})
+    request_id = fields.String(
+        metadata={
+            "description": "Same as the X-Request-ID header.",
+            "example": "3f2b8c1d9e4a4f6b8a7c5d2e1f0a9b8c",
+        }
+    )
+    error_id = fields.String(
+        metadata={
+            "description": "On 500 only: quote it when reporting.",
+            "example": "9c1e4b7a2d3f4e5a8b6c7d0e1f2a3b4c",
+        }
+    )
 
 
 API_DESCRIPTION = """\

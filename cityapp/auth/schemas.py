@@ -28,11 +28,11 @@ class LoginInputSchema(Schema):
 class StaffSchema(Schema):
     """A staff account as staff see it."""
 
-    id = fields.Integer(dump_only=True)
+    id = fields.Integer(dump_only=True, metadata={"example": 3})
     email = fields.Email(metadata={"example": "redaktion@musterstadt.example"})
     display_name = fields.String(metadata={"example": "Erika Mustermann"})
     role = fields.String(metadata={"enum": _ROLES, "example": "editor"})
-    is_active = fields.Boolean()
+    is_active = fields.Boolean(metadata={"example": True})
     last_login_at = UTCDateTime(allow_none=True)
     created_at = UTCDateTime()
 
@@ -41,30 +41,54 @@ class SessionSchema(Schema):
     """Reply to a successful login: who you are and the CSRF token for later writes."""
 
     user = fields.Nested(StaffSchema)
-    csrf_token = fields.String(metadata={"description": "Send as X-CSRF-Token on writes."})
+    csrf_token = fields.String(
+        metadata={
+            "description": "Send as X-CSRF-Token on writes.",
+            "example": "Jx7QmZp2rVb9nK4sT1wYc8dE5fG3hL6a",
+        }
+    )
 
 
 class CsrfSchema(Schema):
-    csrf_token = fields.String()
+    csrf_token = fields.String(metadata={"example": "Jx7QmZp2rVb9nK4sT1wYc8dE5fG3hL6a"})
 
 
 class StaffInputSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    role = fields.String(required=True, validate=validate.OneOf(_ROLES))
+    email = fields.Email(
+        required=True,
+        validate=validate.Length(max=254),
+        metadata={"example": "m.mueller@musterstadt.example"},
+    )
+    display_name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=120),
+        metadata={"example": "Max Müller"},
+    )
+    role = fields.String(
+        required=True, validate=validate.OneOf(_ROLES), metadata={"example": "moderator"}
+    )
     password = fields.String(
         load_default=None,
         load_only=True,
         validate=validate.Length(min=10, max=1024),
-        metadata={"description": "Optional; without it the account cannot log in yet."},
+        metadata={
+            "description": "Optional; without it the account cannot log in yet.",
+            "example": "Rathaus-Altstadt-2026",
+        },
     )
 
 
 class StaffUpdateSchema(Schema):
-    display_name = fields.String(validate=validate.Length(min=1, max=120))
-    role = fields.String(validate=validate.OneOf(_ROLES))
-    is_active = fields.Boolean()
-    password = fields.String(load_only=True, validate=validate.Length(min=10, max=1024))
+    display_name = fields.String(
+        validate=validate.Length(min=1, max=120), metadata={"example": "Max Müller"}
+    )
+    role = fields.String(validate=validate.OneOf(_ROLES), metadata={"example": "editor"})
+    is_active = fields.Boolean(metadata={"example": False})
+    password = fields.String(
+        load_only=True,
+        validate=validate.Length(min=10, max=1024),
+        metadata={"example": "Rathaus-Oberdorf-2026"},
+    )
 
 
 class StaffQuerySchema(PaginationQuerySchema):
@@ -79,11 +103,13 @@ class StaffPageSchema(PageSchema):
 class ApiTokenSchema(Schema):
     """A staff API token as listed: never the secret itself."""
 
-    id = fields.Integer()
+    id = fields.Integer(metadata={"example": 5})
     name = fields.String(metadata={"example": "Open311 bridge"})
-    prefix = fields.String(metadata={"description": "First characters, to recognise it."})
-    scopes = fields.List(fields.String(metadata={"enum": _SCOPES}))
-    owner_id = fields.Integer()
+    prefix = fields.String(
+        metadata={"description": "First characters, to recognise it.", "example": "cat_EXAMPL"}
+    )
+    scopes = fields.List(fields.String(metadata={"enum": _SCOPES}), metadata={"example": ["read"]})
+    owner_id = fields.Integer(metadata={"example": 3})
     created_at = UTCDateTime()
     expires_at = UTCDateTime(allow_none=True)
     revoked_at = UTCDateTime(allow_none=True)
@@ -93,12 +119,19 @@ class ApiTokenSchema(Schema):
 class ApiTokenCreatedSchema(ApiTokenSchema):
     token = fields.String(
         attribute="plaintext",
-        metadata={"description": "The secret. Shown exactly once; store it now."},
+        metadata={
+            "description": "The secret. Shown exactly once; store it now.",
+            "example": "cat_EXAMPLE-not-a-real-token-0000000000000",
+        },
     )
 
 
 class ApiTokenInputSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=120),
+        metadata={"example": "Open311 bridge"},
+    )
     scopes = fields.List(
         fields.String(validate=validate.OneOf(_SCOPES)),
         load_default=lambda: ["read"],
@@ -117,22 +150,29 @@ class ApiTokenPageSchema(PageSchema):
 
 class InstallationCreatedSchema(Schema):
     token = fields.String(
-        metadata={"description": "Bearer token of this installation, shown exactly once."}
+        metadata={
+            "description": "Bearer token of this installation, shown exactly once.",
+            "example": "cai_EXAMPLE-not-a-real-token-0000000000000",
+        }
     )
     created_at = UTCDateTime()
 
 
 class AuditEntrySchema(Schema):
-    id = fields.Integer()
+    id = fields.Integer(metadata={"example": 128})
     created_at = UTCDateTime()
-    actor_id = fields.Integer(allow_none=True)
+    actor_id = fields.Integer(allow_none=True, metadata={"example": 3})
     actor_label = fields.String(metadata={"example": "staff:3"})
     action = fields.String(metadata={"example": "token.create"})
-    object_type = fields.String(allow_none=True)
-    object_id = fields.String(allow_none=True)
-    summary = fields.String()
-    changes = fields.Dict(allow_none=True)
-    request_id = fields.String(allow_none=True)
+    object_type = fields.String(allow_none=True, metadata={"example": "api_token"})
+    object_id = fields.String(allow_none=True, metadata={"example": "5"})
+    summary = fields.String(metadata={"example": "token 'Open311 bridge' for staff:3 scopes=read"})
+    changes = fields.Dict(
+        allow_none=True, metadata={"example": {"name": "Open311 bridge", "scopes": ["read"]}}
+    )
+    request_id = fields.String(
+        allow_none=True, metadata={"example": "3f2b8c1d9e4a4f6b8a7c5d2e1f0a9b8c"}
+    )
 
 
 class AuditQuerySchema(PaginationQuerySchema):

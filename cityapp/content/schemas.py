@@ -14,6 +14,12 @@ _LEVELS = [lv.value for lv in AnnouncementLevel]
 _ANNOUNCEMENT_CATEGORIES = [c.value for c in AnnouncementCategory]
 _CHANNELS = [c.value for c in Channel]
 
+# Example values for the OpenAPI document (one picture of the Hauptstraße works).
+_SHA256_EXAMPLE = "0db564ef880df75fed8abedc56798d1a0d77a8b9f86657876c47525491eb27e3"
+_DISPLAY_SHA256_EXAMPLE = "dd931f9360a838d8f99f7a1b18cdffcf27038383e1c6f18ca132217c7f3a6931"
+_THUMBNAIL_SHA256_EXAMPLE = "31220b35d544ded9dfc1656ea68d5630ac69e7963071150b81f407350ab0e8e7"
+_MEDIA_URL_EXAMPLE = f"https://app.musterstadt.example/media/{_SHA256_EXAMPLE}"
+
 
 def Translations(*, required: bool = False, example: str = "Text", **kw):
     """A translatable text: {"de": "...", "en": "...", "de-x-ls": "..."}; German required."""
@@ -48,12 +54,12 @@ def GeoJSON(**kw):
 class DistrictSchema(Schema):
     """A district (Ortsteil)."""
 
-    id = fields.Integer()
+    id = fields.Integer(metadata={"example": 1})
     name = fields.String(metadata={"example": "Altstadt"})
     slug = fields.String(metadata={"example": "altstadt"})
     ars = fields.String(allow_none=True, metadata={"example": "066330001001"})
     polygon = GeoJSON(allow_none=True)
-    position = fields.Integer()
+    position = fields.Integer(metadata={"example": 0})
     updated_at = UTCDateTime()
 
 
@@ -62,19 +68,23 @@ class DistrictListSchema(Schema):
 
 
 class DistrictInputSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    slug = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name = fields.String(
+        required=True, validate=validate.Length(min=1, max=120), metadata={"example": "Oberdorf"}
+    )
+    slug = fields.String(
+        required=True, validate=validate.Length(min=1, max=120), metadata={"example": "oberdorf"}
+    )
     ars = fields.String(load_default=None, allow_none=True, metadata={"example": "066330001001"})
     polygon = GeoJSON(load_default=None, allow_none=True)
-    position = fields.Integer(load_default=0)
+    position = fields.Integer(load_default=0, metadata={"example": 1})
 
 
 class DistrictUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120))
-    slug = fields.String(validate=validate.Length(min=1, max=120))
-    ars = fields.String(allow_none=True)
+    name = fields.String(validate=validate.Length(min=1, max=120), metadata={"example": "Oberdorf"})
+    slug = fields.String(validate=validate.Length(min=1, max=120), metadata={"example": "oberdorf"})
+    ars = fields.String(allow_none=True, metadata={"example": "066330001002"})
     polygon = GeoJSON(allow_none=True)
-    position = fields.Integer()
+    position = fields.Integer(metadata={"example": 1})
 
 
 class PointQuerySchema(Schema):
@@ -86,13 +96,17 @@ class PointQuerySchema(Schema):
 
 
 class ImageInputSchema(Schema):
-    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    sha256 = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9a-f]{64}$"),
+        metadata={"example": _SHA256_EXAMPLE},
+    )
     alt = Translations(required=True, example="Bagger auf der Hauptstraße")
 
 
 class ImageRefSchema(Schema):
-    sha256 = fields.String()
-    alt = Translations()
+    sha256 = fields.String(metadata={"example": _SHA256_EXAMPLE})
+    alt = Translations(example="Bagger auf der Hauptstraße")
 
 
 class PublishInputSchema(Schema):
@@ -108,7 +122,11 @@ class ScheduleInputSchema(Schema):
 
 
 class CancelInputSchema(Schema):
-    reason = fields.String(load_default="", validate=validate.Length(max=500))
+    reason = fields.String(
+        load_default="",
+        validate=validate.Length(max=500),
+        metadata={"example": "Die Sperrung entfällt, die Bauarbeiten sind verschoben."},
+    )
 
 
 class PreviewQuerySchema(Schema):
@@ -122,24 +140,26 @@ class StaffListQuerySchema(PaginationQuerySchema):
 
 
 class TombstoneSchema(Schema):
-    id = fields.Integer()
+    id = fields.Integer(metadata={"example": 17})
     deleted = fields.Boolean(metadata={"example": True})
 
 
 class PublicDistrictRefSchema(Schema):
-    id = fields.Integer()
-    slug = fields.String()
-    name = fields.String()
+    id = fields.Integer(metadata={"example": 1})
+    slug = fields.String(metadata={"example": "altstadt"})
+    name = fields.String(metadata={"example": "Altstadt"})
 
 
 class PublicImageSchema(Schema):
-    sha256 = fields.String()
-    url = fields.String(metadata={"description": "Cleaned full-size image."})
-    thumbnail_url = fields.String()
-    display_url = fields.String()
-    width = fields.Integer()
-    height = fields.Integer()
-    alt = fields.String()
+    sha256 = fields.String(metadata={"example": _SHA256_EXAMPLE})
+    url = fields.String(
+        metadata={"description": "Cleaned full-size image.", "example": _MEDIA_URL_EXAMPLE}
+    )
+    thumbnail_url = fields.String(metadata={"example": f"{_MEDIA_URL_EXAMPLE}/thumbnail"})
+    display_url = fields.String(metadata={"example": f"{_MEDIA_URL_EXAMPLE}/display"})
+    width = fields.Integer(metadata={"example": 3000})
+    height = fields.Integer(metadata={"example": 2000})
+    alt = fields.String(metadata={"example": "Bagger auf der Hauptstraße"})
 
 
 class PublicQuerySchema(PaginationQuerySchema):
@@ -176,39 +196,47 @@ class NewsInputSchema(Schema):
     body = Translations(required=True, example="<p>Ab Montag …</p>")
     category = fields.String(required=True, metadata={"example": "verkehr"})
     tags = fields.List(
-        fields.String(validate=validate.Length(max=40)), validate=validate.Length(max=20)
+        fields.String(validate=validate.Length(max=40)),
+        validate=validate.Length(max=20),
+        metadata={"example": ["Baustelle", "Hauptstraße"]},
     )
     images = fields.List(fields.Nested(ImageInputSchema), validate=validate.Length(max=20))
-    district_ids = fields.List(fields.Integer(), validate=validate.Length(max=100))
-    source = fields.String(allow_none=True, validate=validate.Length(max=80))
-    external_id = fields.String(allow_none=True, validate=validate.Length(max=200))
-    is_pinned = fields.Boolean()
+    district_ids = fields.List(
+        fields.Integer(), validate=validate.Length(max=100), metadata={"example": [1, 2]}
+    )
+    source = fields.String(
+        allow_none=True, validate=validate.Length(max=80), metadata={"example": "rathaus-cms"}
+    )
+    external_id = fields.String(
+        allow_none=True, validate=validate.Length(max=200), metadata={"example": "pm-2026-0815"}
+    )
+    is_pinned = fields.Boolean(metadata={"example": False})
     publish_at = UTCDateTime(allow_none=True)
     unpublish_at = UTCDateTime(allow_none=True)
 
 
 class NewsUpdateSchema(NewsInputSchema):
-    title = Translations()
-    body = Translations()
-    category = fields.String()
+    title = Translations(example="Hauptstraße wird saniert")
+    body = Translations(example="<p>Ab Montag …</p>")
+    category = fields.String(metadata={"example": "verkehr"})
 
 
 class NewsStaffSchema(Schema):
     """A news item as editors see it: every language, status and bookkeeping."""
 
-    id = fields.Integer()
-    status = fields.String(metadata={"enum": _STATUSES})
-    title = Translations()
-    summary = Translations(allow_none=True)
-    body = Translations()
-    category = fields.String()
-    tags = fields.List(fields.String())
+    id = fields.Integer(metadata={"example": 42})
+    status = fields.String(metadata={"enum": _STATUSES, "example": "published"})
+    title = Translations(example="Hauptstraße wird saniert")
+    summary = Translations(allow_none=True, example="Vollsperrung ab Montag, 8 Uhr.")
+    body = Translations(example="<p>Ab Montag …</p>")
+    category = fields.String(metadata={"example": "verkehr"})
+    tags = fields.List(fields.String(), metadata={"example": ["Baustelle", "Hauptstraße"]})
     images = fields.List(fields.Nested(ImageRefSchema))
-    district_ids = fields.Method("_district_ids")
-    source = fields.String(allow_none=True)
-    external_id = fields.String(allow_none=True)
-    is_pinned = fields.Boolean()
-    author_id = fields.Integer(allow_none=True)
+    district_ids = fields.Method("_district_ids", metadata={"example": [1, 2]})
+    source = fields.String(allow_none=True, metadata={"example": "rathaus-cms"})
+    external_id = fields.String(allow_none=True, metadata={"example": "pm-2026-0815"})
+    is_pinned = fields.Boolean(metadata={"example": False})
+    author_id = fields.Integer(allow_none=True, metadata={"example": 3})
     publish_at = UTCDateTime(allow_none=True)
     unpublish_at = UTCDateTime(allow_none=True)
     first_published_at = UTCDateTime(allow_none=True)
@@ -226,17 +254,24 @@ class NewsStaffPageSchema(PageSchema):
 class NewsPublicSchema(Schema):
     """A news item for residents, in one language."""
 
-    id = fields.Integer()
-    title = fields.String()
-    summary = fields.String(allow_none=True)
-    body = fields.String(metadata={"description": "Sanitised HTML."})
-    language = fields.String(metadata={"description": "Language of the texts (after fallback)."})
-    languages = fields.List(fields.String(), metadata={"description": "Available languages."})
-    category = fields.String()
-    tags = fields.List(fields.String())
+    id = fields.Integer(metadata={"example": 42})
+    title = fields.String(metadata={"example": "Hauptstraße wird saniert"})
+    summary = fields.String(allow_none=True, metadata={"example": "Vollsperrung ab Montag, 8 Uhr."})
+    body = fields.String(
+        metadata={"description": "Sanitised HTML.", "example": "<p>Ab Montag …</p>"}
+    )
+    language = fields.String(
+        metadata={"description": "Language of the texts (after fallback).", "example": "de"}
+    )
+    languages = fields.List(
+        fields.String(),
+        metadata={"description": "Available languages.", "example": ["de", "en"]},
+    )
+    category = fields.String(metadata={"example": "verkehr"})
+    tags = fields.List(fields.String(), metadata={"example": ["Baustelle", "Hauptstraße"]})
     districts = fields.List(fields.Nested(PublicDistrictRefSchema))
     images = fields.List(fields.Nested(PublicImageSchema))
-    is_pinned = fields.Boolean()
+    is_pinned = fields.Boolean(metadata={"example": False})
     published_at = UTCDateTime()
     expires_at = UTCDateTime(allow_none=True)
     updated_at = UTCDateTime()
@@ -253,49 +288,70 @@ class AnnouncementInputSchema(Schema):
     title = Translations(required=True, example="Vollsperrung Brückenstraße")
     body = Translations(required=True, example="<p>Wegen Bauarbeiten …</p>")
     instruction = Translations(allow_none=True, example="Bitte weiträumig umfahren.")
-    category = fields.String(required=True, metadata={"enum": _ANNOUNCEMENT_CATEGORIES})
-    level = fields.String(required=True, metadata={"enum": _LEVELS})
+    category = fields.String(
+        required=True, metadata={"enum": _ANNOUNCEMENT_CATEGORIES, "example": "road_closure"}
+    )
+    level = fields.String(required=True, metadata={"enum": _LEVELS, "example": "notice"})
     valid_from = UTCDateTime(allow_none=True)
     valid_until = UTCDateTime(allow_none=True)
-    channels = fields.List(fields.String(validate=validate.OneOf(_CHANNELS)))
-    district_ids = fields.List(fields.Integer(), validate=validate.Length(max=100))
+    channels = fields.List(
+        fields.String(validate=validate.OneOf(_CHANNELS)),
+        metadata={"example": ["app", "stele"]},
+    )
+    district_ids = fields.List(
+        fields.Integer(), validate=validate.Length(max=100), metadata={"example": [1]}
+    )
     area = GeoJSON(allow_none=True)
-    sender_name = fields.String(allow_none=True, validate=validate.Length(max=200))
-    contact = fields.String(allow_none=True, validate=validate.Length(max=300))
+    sender_name = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"example": "Tiefbauamt Musterstadt"},
+    )
+    contact = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=300),
+        metadata={"example": "Bürgerbüro, Marktplatz 1, Tel. 01234 5678-0"},
+    )
     supersedes_id = fields.Integer(
-        allow_none=True, metadata={"description": "The announcement this one updates."}
+        allow_none=True,
+        metadata={"description": "The announcement this one updates.", "example": 11},
     )
     publish_at = UTCDateTime(allow_none=True)
     unpublish_at = UTCDateTime(allow_none=True)
 
 
 class AnnouncementUpdateSchema(AnnouncementInputSchema):
-    title = Translations()
-    body = Translations()
-    category = fields.String(metadata={"enum": _ANNOUNCEMENT_CATEGORIES})
-    level = fields.String(metadata={"enum": _LEVELS})
+    title = Translations(example="Vollsperrung Brückenstraße")
+    body = Translations(example="<p>Wegen Bauarbeiten …</p>")
+    category = fields.String(metadata={"enum": _ANNOUNCEMENT_CATEGORIES, "example": "road_closure"})
+    level = fields.String(metadata={"enum": _LEVELS, "example": "notice"})
 
 
 class AnnouncementStaffSchema(Schema):
-    id = fields.Integer()
-    status = fields.String(metadata={"enum": _STATUSES})
-    title = Translations()
-    body = Translations()
-    instruction = Translations(allow_none=True)
-    category = fields.String()
-    level = fields.String()
+    id = fields.Integer(metadata={"example": 12})
+    status = fields.String(metadata={"enum": _STATUSES, "example": "published"})
+    title = Translations(example="Vollsperrung Brückenstraße")
+    body = Translations(example="<p>Wegen Bauarbeiten …</p>")
+    instruction = Translations(allow_none=True, example="Bitte weiträumig umfahren.")
+    category = fields.String(metadata={"example": "road_closure"})
+    level = fields.String(metadata={"example": "notice"})
     valid_from = UTCDateTime(allow_none=True)
     valid_until = UTCDateTime(allow_none=True)
-    channels = fields.List(fields.String())
-    district_ids = fields.Method("_district_ids")
+    channels = fields.List(fields.String(), metadata={"example": ["app", "stele"]})
+    district_ids = fields.Method("_district_ids", metadata={"example": [1]})
     area = GeoJSON(allow_none=True)
-    sender_name = fields.String(allow_none=True)
-    contact = fields.String(allow_none=True)
-    supersedes_id = fields.Integer(allow_none=True)
-    superseded_by_id = fields.Method("_superseded_by_id")
+    sender_name = fields.String(allow_none=True, metadata={"example": "Tiefbauamt Musterstadt"})
+    contact = fields.String(
+        allow_none=True, metadata={"example": "Bürgerbüro, Marktplatz 1, Tel. 01234 5678-0"}
+    )
+    supersedes_id = fields.Integer(allow_none=True, metadata={"example": 11})
+    superseded_by_id = fields.Method("_superseded_by_id", metadata={"example": 13})
     cancelled_at = UTCDateTime(allow_none=True)
-    cancel_reason = fields.String(allow_none=True)
-    author_id = fields.Integer(allow_none=True)
+    cancel_reason = fields.String(
+        allow_none=True,
+        metadata={"example": "Die Sperrung entfällt, die Bauarbeiten sind verschoben."},
+    )
+    author_id = fields.Integer(allow_none=True, metadata={"example": 3})
     publish_at = UTCDateTime(allow_none=True)
     unpublish_at = UTCDateTime(allow_none=True)
     first_published_at = UTCDateTime(allow_none=True)
@@ -314,22 +370,26 @@ class AnnouncementStaffPageSchema(PageSchema):
 
 
 class AnnouncementPublicSchema(Schema):
-    id = fields.Integer()
-    title = fields.String()
-    body = fields.String(metadata={"description": "Sanitised HTML."})
-    instruction = fields.String(allow_none=True)
-    language = fields.String()
-    languages = fields.List(fields.String())
-    category = fields.String(metadata={"enum": _ANNOUNCEMENT_CATEGORIES})
-    level = fields.String(metadata={"enum": _LEVELS})
+    id = fields.Integer(metadata={"example": 12})
+    title = fields.String(metadata={"example": "Vollsperrung Brückenstraße"})
+    body = fields.String(
+        metadata={"description": "Sanitised HTML.", "example": "<p>Wegen Bauarbeiten …</p>"}
+    )
+    instruction = fields.String(allow_none=True, metadata={"example": "Bitte weiträumig umfahren."})
+    language = fields.String(metadata={"example": "de"})
+    languages = fields.List(fields.String(), metadata={"example": ["de", "en"]})
+    category = fields.String(metadata={"enum": _ANNOUNCEMENT_CATEGORIES, "example": "road_closure"})
+    level = fields.String(metadata={"enum": _LEVELS, "example": "notice"})
     valid_from = UTCDateTime(allow_none=True)
     valid_until = UTCDateTime(allow_none=True)
-    channels = fields.List(fields.String())
+    channels = fields.List(fields.String(), metadata={"example": ["app", "stele"]})
     districts = fields.List(fields.Nested(PublicDistrictRefSchema))
     area = GeoJSON(allow_none=True)
-    sender_name = fields.String(allow_none=True)
-    contact = fields.String(allow_none=True)
-    supersedes_id = fields.Integer(allow_none=True)
+    sender_name = fields.String(allow_none=True, metadata={"example": "Tiefbauamt Musterstadt"})
+    contact = fields.String(
+        allow_none=True, metadata={"example": "Bürgerbüro, Marktplatz 1, Tel. 01234 5678-0"}
+    )
+    supersedes_id = fields.Integer(allow_none=True, metadata={"example": 11})
     published_at = UTCDateTime()
     updated_at = UTCDateTime()
 
@@ -351,26 +411,58 @@ class AnnouncementPublicPageSchema(PublicPageMixin):
 
 
 class MediaVariantSchema(Schema):
-    url = fields.String()
-    sha256 = fields.String()
-    mime_type = fields.String()
-    width = fields.Integer()
-    height = fields.Integer()
-    size_bytes = fields.Integer()
+    url = fields.String(metadata={"example": f"{_MEDIA_URL_EXAMPLE}/display"})
+    sha256 = fields.String(metadata={"example": _DISPLAY_SHA256_EXAMPLE})
+    mime_type = fields.String(metadata={"example": "image/jpeg"})
+    width = fields.Integer(metadata={"example": 1600})
+    height = fields.Integer(metadata={"example": 1067})
+    size_bytes = fields.Integer(metadata={"example": 284311})
 
 
 class MediaSchema(Schema):
     """A stored image: cleaned original plus variants."""
 
-    sha256 = fields.String()
-    url = fields.String()
+    sha256 = fields.String(metadata={"example": _SHA256_EXAMPLE})
+    url = fields.String(metadata={"example": _MEDIA_URL_EXAMPLE})
     mime_type = fields.String(metadata={"example": "image/jpeg"})
-    width = fields.Integer()
-    height = fields.Integer()
-    size_bytes = fields.Integer()
-    variants = fields.Dict(keys=fields.String(), values=fields.Nested(MediaVariantSchema))
+    width = fields.Integer(metadata={"example": 3000})
+    height = fields.Integer(metadata={"example": 2000})
+    size_bytes = fields.Integer(metadata={"example": 1873402})
+    variants = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(MediaVariantSchema),
+        metadata={
+            "description": "By variant name: thumbnail and display.",
+            "example": {
+                "thumbnail": {
+                    "url": f"{_MEDIA_URL_EXAMPLE}/thumbnail",
+                    "sha256": _THUMBNAIL_SHA256_EXAMPLE,
+                    "mime_type": "image/jpeg",
+                    "width": 400,
+                    "height": 267,
+                    "size_bytes": 31877,
+                },
+                "display": {
+                    "url": f"{_MEDIA_URL_EXAMPLE}/display",
+                    "sha256": _DISPLAY_SHA256_EXAMPLE,
+                    "mime_type": "image/jpeg",
+                    "width": 1600,
+                    "height": 1067,
+                    "size_bytes": 284311,
+                },
+            },
+        },
+    )
     created_at = UTCDateTime()
 
 
 class MediaUploadSchema(Schema):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    file = fields.Raw(
+        required=True,
+        metadata={
+            "type": "string",
+            "format": "binary",
+            "description": "The image file (JPEG, PNG or WebP).",
+            "example": "baustelle-hauptstrasse.jpg",
+        },
+    )

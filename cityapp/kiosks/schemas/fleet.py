@@ -9,6 +9,10 @@ from cityapp.kiosks.models import HealthState
 
 _STATES = [state.value for state in HealthState]
 
+# Example manifest versions for the OpenAPI document (SHA-256 hex, as the device API uses).
+_MANIFEST_VERSION_EXAMPLE = "05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f"
+_OLD_MANIFEST_VERSION_EXAMPLE = "0aea3ac1d314890bab740a7d57e14df31ac5534fac18b8f12398240c4392b5c9"
+
 
 class FleetDistrictSchema(Schema):
     id = fields.Integer(metadata={"example": 1})
@@ -30,8 +34,12 @@ class FleetDeviceSchema(Schema):
     health_changed_at = UTCDateTime(allow_none=True, metadata={"example": "2026-11-22T09:58:00Z"})
     last_seen_at = UTCDateTime(allow_none=True, metadata={"example": "2026-11-22T10:00:00Z"})
     player_version = fields.String(allow_none=True, metadata={"example": "1.0.0"})
-    manifest_version = fields.String(allow_none=True)
-    reported_manifest_version = fields.String(allow_none=True)
+    manifest_version = fields.String(
+        allow_none=True, metadata={"example": _MANIFEST_VERSION_EXAMPLE}
+    )
+    reported_manifest_version = fields.String(
+        allow_none=True, metadata={"example": _OLD_MANIFEST_VERSION_EXAMPLE}
+    )
     outdated_since = UTCDateTime(
         attribute="reported_manifest_at",
         allow_none=True,
@@ -49,14 +57,19 @@ class AttentionSchema(Schema):
     device = fields.Nested(FleetDeviceSchema)
     open_incident = fields.Nested(IncidentRefSchema, allow_none=True)
     manifest_outdated = fields.Boolean(
-        metadata={"description": "Reports a manifest version other than the current one."}
+        metadata={
+            "description": "Reports a manifest version other than the current one.",
+            "example": True,
+        }
     )
 
 
 class FleetOverviewSchema(Schema):
     generated_at = UTCDateTime()
     total = fields.Integer(metadata={"description": "Active devices.", "example": 3})
-    revoked = fields.Integer(metadata={"description": "Revoked devices (not counted above)."})
+    revoked = fields.Integer(
+        metadata={"description": "Revoked devices (not counted above).", "example": 1}
+    )
     counts = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),
@@ -88,7 +101,9 @@ class FleetOverviewSchema(Schema):
             "seen or on an outdated manifest; open incidents first, then by urgency."
         },
     )
-    attention_truncated = fields.Boolean(metadata={"description": "More than 200 entries."})
+    attention_truncated = fields.Boolean(
+        metadata={"description": "More than 200 entries.", "example": False}
+    )
 
 
 class IncidentSchema(Schema):
@@ -98,7 +113,7 @@ class IncidentSchema(Schema):
     state = fields.String(
         metadata={"description": "The state that caused it.", "example": "offline"}
     )
-    is_open = fields.Boolean()
+    is_open = fields.Boolean(metadata={"example": False})
     opened_at = UTCDateTime(metadata={"example": "2026-11-22T09:05:00Z"})
     offline_since = UTCDateTime(metadata={"example": "2026-11-22T09:00:00Z"})
     last_seen_at = UTCDateTime(
@@ -109,14 +124,20 @@ class IncidentSchema(Schema):
         allow_none=True, metadata={"description": "recovered or revoked", "example": "recovered"}
     )
     recovered_state = fields.String(
-        allow_none=True, metadata={"description": "Health state when it recovered."}
+        allow_none=True,
+        metadata={"description": "Health state when it recovered.", "example": "online"},
     )
-    recovered_player_version = fields.String(allow_none=True)
+    recovered_player_version = fields.String(allow_none=True, metadata={"example": "1.0.1"})
     downtime_s = fields.Integer(
-        allow_none=True, metadata={"description": "From offline to recovery (closed only)."}
+        allow_none=True,
+        metadata={"description": "From offline to recovery (closed only).", "example": 5400},
     )
-    open_mail_id = fields.Integer(allow_none=True, metadata={"description": "Outbox message."})
-    close_mail_id = fields.Integer(allow_none=True, metadata={"description": "Outbox message."})
+    open_mail_id = fields.Integer(
+        allow_none=True, metadata={"description": "Outbox message.", "example": 31}
+    )
+    close_mail_id = fields.Integer(
+        allow_none=True, metadata={"description": "Outbox message.", "example": 32}
+    )
 
 
 class IncidentPageSchema(PageSchema):
@@ -167,20 +188,24 @@ class AvailabilityDaySchema(Schema):
     )
     ratio = fields.Float(allow_none=True, metadata={"example": 0.9896})
     incidents_opened = fields.Integer(metadata={"example": 0})
-    is_complete = fields.Boolean(metadata={"description": "False for today (figures so far)."})
+    is_complete = fields.Boolean(
+        metadata={"description": "False for today (figures so far).", "example": True}
+    )
 
 
 class AvailabilityTotalsSchema(Schema):
-    seconds_expected = fields.Integer()
-    seconds_online = fields.Integer()
-    ratio = fields.Float(allow_none=True)
-    incidents_opened = fields.Integer()
+    seconds_expected = fields.Integer(metadata={"example": 1728000})
+    seconds_online = fields.Integer(metadata={"example": 1709600})
+    ratio = fields.Float(allow_none=True, metadata={"example": 0.9894})
+    incidents_opened = fields.Integer(metadata={"example": 2})
 
 
 class AvailabilitySchema(Schema):
     device_id = fields.Integer(metadata={"example": 1})
     timezone = fields.String(metadata={"example": "Europe/Berlin"})
-    from_ = fields.Date(data_key="from", attribute="from", allow_none=True)
-    to = fields.Date(allow_none=True)
+    from_ = fields.Date(
+        data_key="from", attribute="from", allow_none=True, metadata={"example": "2026-10-24"}
+    )
+    to = fields.Date(allow_none=True, metadata={"example": "2026-11-22"})
     days = fields.List(fields.Nested(AvailabilityDaySchema))
     totals = fields.Nested(AvailabilityTotalsSchema)

@@ -17,146 +17,242 @@ from cityapp.surveys.schemas.common import (
     Translation,
 )
 
+# Example values for the OpenAPI document: a survey about the Altstadt market square.
+_TITLE_EXAMPLE = {"de": "Neugestaltung des Marktplatzes", "en": "Redesigning the market square"}
+_DESCRIPTION_EXAMPLE = {
+    "de": "Wie möchten Sie den Marktplatz in der Altstadt künftig nutzen?",
+    "en": "How would you like to use the market square in the Altstadt?",
+}
+_QUESTION_EXAMPLE = {
+    "de": "Was wünschen Sie sich für den Marktplatz?",
+    "en": "What would you like for the market square?",
+}
+_CONDITION_EXAMPLE = {"question_id": 21, "option_ids": [7]}
+
 # --- builder (staff) ---------------------------------------------------------------------
 
 
 class SurveyInputSchema(Schema):
-    title = Translation(required=True, max_length=200)
-    description = Translation(load_default=None, allow_none=True, max_length=5000)
+    title = Translation(required=True, max_length=200, metadata={"example": _TITLE_EXAMPLE})
+    description = Translation(
+        load_default=None,
+        allow_none=True,
+        max_length=5000,
+        metadata={"example": _DESCRIPTION_EXAMPLE},
+    )
     opens_at = UTCDateTime(load_default=None, allow_none=True)
     closes_at = UTCDateTime(load_default=None, allow_none=True)
     channels = fields.List(
         fields.String(validate=validate.OneOf(CHANNELS)),
         load_default=lambda: [Channel.APP.value],
         validate=validate.Length(min=1, max=3),
-        metadata={"description": "app, stele, web. A stele poll has one single_choice question."},
+        metadata={
+            "description": "app, stele, web. A stele poll has one single_choice question.",
+            "example": ["app", "web"],
+        },
     )
     results_visibility = fields.String(
-        load_default=ResultsVisibility.AFTER_CLOSE.value, validate=validate.OneOf(VISIBILITY)
+        load_default=ResultsVisibility.AFTER_CLOSE.value,
+        validate=validate.OneOf(VISIBILITY),
+        metadata={"example": "after_close"},
     )
     resubmission = fields.String(
         load_default=ResubmissionPolicy.REPLACE.value,
         validate=validate.OneOf(RESUBMISSION),
-        metadata={"description": "replace: a new ballot replaces the old; reject: 409."},
+        metadata={
+            "description": "replace: a new ballot replaces the old; reject: 409.",
+            "example": "replace",
+        },
     )
     district_threshold = fields.Integer(
         load_default=None,
         allow_none=True,
         validate=validate.Range(min=2, max=1000),
-        metadata={"description": "k for the district breakdown (default from config)."},
+        metadata={
+            "description": "k for the district breakdown (default from config).",
+            "example": 10,
+        },
     )
     district_ids = fields.List(
         fields.Integer(),
         load_default=list,
         validate=validate.Length(max=200),
-        metadata={"description": "Target districts; empty means the whole city."},
+        metadata={
+            "description": "Target districts; empty means the whole city.",
+            "example": [1, 2],
+        },
     )
 
 
 class SurveyUpdateSchema(Schema):
-    title = Translation(max_length=200)
-    description = Translation(allow_none=True, max_length=5000)
+    title = Translation(max_length=200, metadata={"example": _TITLE_EXAMPLE})
+    description = Translation(
+        allow_none=True, max_length=5000, metadata={"example": _DESCRIPTION_EXAMPLE}
+    )
     opens_at = UTCDateTime(allow_none=True)
     closes_at = UTCDateTime(allow_none=True)
     channels = fields.List(
-        fields.String(validate=validate.OneOf(CHANNELS)), validate=validate.Length(min=1, max=3)
+        fields.String(validate=validate.OneOf(CHANNELS)),
+        validate=validate.Length(min=1, max=3),
+        metadata={"example": ["app", "web"]},
     )
-    results_visibility = fields.String(validate=validate.OneOf(VISIBILITY))
-    resubmission = fields.String(validate=validate.OneOf(RESUBMISSION))
-    district_threshold = fields.Integer(allow_none=True, validate=validate.Range(min=2, max=1000))
-    district_ids = fields.List(fields.Integer(), validate=validate.Length(max=200))
+    results_visibility = fields.String(
+        validate=validate.OneOf(VISIBILITY), metadata={"example": "live"}
+    )
+    resubmission = fields.String(
+        validate=validate.OneOf(RESUBMISSION), metadata={"example": "reject"}
+    )
+    district_threshold = fields.Integer(
+        allow_none=True, validate=validate.Range(min=2, max=1000), metadata={"example": 10}
+    )
+    district_ids = fields.List(
+        fields.Integer(), validate=validate.Length(max=200), metadata={"example": [1, 2]}
+    )
 
 
 class OptionInputSchema(Schema):
-    id = fields.Integer(metadata={"description": "Keep an existing option (updates only)."})
-    label = Translation(required=True, max_length=200)
+    id = fields.Integer(
+        metadata={"description": "Keep an existing option (updates only).", "example": 7}
+    )
+    label = Translation(
+        required=True,
+        max_length=200,
+        metadata={"example": {"de": "Mehr Bäume und Bänke", "en": "More trees and benches"}},
+    )
     is_other = fields.Boolean(
-        load_default=False, metadata={"description": "The 'other' option with a text field."}
+        load_default=False,
+        metadata={"description": "The 'other' option with a text field.", "example": False},
     )
 
 
 class _QuestionFields(Schema):
-    help_text = Translation(allow_none=True, max_length=1000)
-    is_required = fields.Boolean()
-    min_selections = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100))
-    max_selections = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100))
-    scale_min = fields.Integer(allow_none=True, validate=validate.Range(min=-10, max=100))
-    scale_max = fields.Integer(allow_none=True, validate=validate.Range(min=-10, max=100))
-    scale_min_label = Translation(allow_none=True, max_length=100)
-    scale_max_label = Translation(allow_none=True, max_length=100)
-    max_length = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1000))
+    help_text = Translation(
+        allow_none=True,
+        max_length=1000,
+        metadata={"example": {"de": "Bis zu drei Antworten.", "en": "Up to three answers."}},
+    )
+    is_required = fields.Boolean(metadata={"example": True})
+    min_selections = fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=100), metadata={"example": 1}
+    )
+    max_selections = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=100), metadata={"example": 3}
+    )
+    scale_min = fields.Integer(
+        allow_none=True, validate=validate.Range(min=-10, max=100), metadata={"example": 1}
+    )
+    scale_max = fields.Integer(
+        allow_none=True, validate=validate.Range(min=-10, max=100), metadata={"example": 5}
+    )
+    scale_min_label = Translation(
+        allow_none=True,
+        max_length=100,
+        metadata={"example": {"de": "gar nicht zufrieden", "en": "not satisfied at all"}},
+    )
+    scale_max_label = Translation(
+        allow_none=True,
+        max_length=100,
+        metadata={"example": {"de": "sehr zufrieden", "en": "very satisfied"}},
+    )
+    max_length = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=1000), metadata={"example": 500}
+    )
     condition = fields.Dict(
         allow_none=True,
         metadata={
             "description": "Show only if an earlier answer matches: "
-            '{"question_id": 3, "option_ids": [7]} or {"question_id": 4, "values": [true]}.'
+            '{"question_id": 3, "option_ids": [7]} or {"question_id": 4, "values": [true]}.',
+            "example": _CONDITION_EXAMPLE,
         },
     )
     options = fields.List(fields.Nested(OptionInputSchema), validate=validate.Length(max=30))
 
 
 class QuestionInputSchema(_QuestionFields):
-    type = fields.String(required=True, validate=validate.OneOf(TYPES))
-    title = Translation(required=True, max_length=500)
+    type = fields.String(
+        required=True, validate=validate.OneOf(TYPES), metadata={"example": "multiple_choice"}
+    )
+    title = Translation(required=True, max_length=500, metadata={"example": _QUESTION_EXAMPLE})
 
 
 class QuestionUpdateSchema(_QuestionFields):
-    type = fields.String(validate=validate.OneOf(TYPES))
-    title = Translation(max_length=500)
+    type = fields.String(validate=validate.OneOf(TYPES), metadata={"example": "multiple_choice"})
+    title = Translation(max_length=500, metadata={"example": _QUESTION_EXAMPLE})
 
 
 class ReorderInputSchema(Schema):
     question_ids = fields.List(
-        fields.Integer(), required=True, validate=validate.Length(min=1, max=200)
+        fields.Integer(),
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"example": [23, 21, 22]},
     )
 
 
 class OptionStaffSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    label = fields.Dict()
-    is_other = fields.Boolean()
+    id = fields.Integer(metadata={"example": 7})
+    position = fields.Integer(metadata={"example": 1})
+    label = fields.Dict(
+        metadata={"example": {"de": "Mehr Bäume und Bänke", "en": "More trees and benches"}}
+    )
+    is_other = fields.Boolean(metadata={"example": False})
 
 
 class QuestionStaffSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    type = fields.String(metadata={"enum": TYPES})
-    title = fields.Dict()
-    help_text = fields.Dict(allow_none=True)
-    is_required = fields.Boolean()
-    min_selections = fields.Integer(allow_none=True)
-    max_selections = fields.Integer(allow_none=True)
-    scale_min = fields.Integer(allow_none=True)
-    scale_max = fields.Integer(allow_none=True)
-    scale_min_label = fields.Dict(allow_none=True)
-    scale_max_label = fields.Dict(allow_none=True)
-    max_length = fields.Integer(allow_none=True)
-    condition = fields.Dict(allow_none=True)
+    id = fields.Integer(metadata={"example": 21})
+    position = fields.Integer(metadata={"example": 1})
+    type = fields.String(metadata={"enum": TYPES, "example": "multiple_choice"})
+    title = fields.Dict(metadata={"example": _QUESTION_EXAMPLE})
+    help_text = fields.Dict(
+        allow_none=True,
+        metadata={"example": {"de": "Bis zu drei Antworten.", "en": "Up to three answers."}},
+    )
+    is_required = fields.Boolean(metadata={"example": True})
+    min_selections = fields.Integer(allow_none=True, metadata={"example": 1})
+    max_selections = fields.Integer(allow_none=True, metadata={"example": 3})
+    scale_min = fields.Integer(allow_none=True, metadata={"example": 1})
+    scale_max = fields.Integer(allow_none=True, metadata={"example": 5})
+    scale_min_label = fields.Dict(
+        allow_none=True,
+        metadata={"example": {"de": "gar nicht zufrieden", "en": "not satisfied at all"}},
+    )
+    scale_max_label = fields.Dict(
+        allow_none=True, metadata={"example": {"de": "sehr zufrieden", "en": "very satisfied"}}
+    )
+    max_length = fields.Integer(allow_none=True, metadata={"example": 500})
+    condition = fields.Dict(allow_none=True, metadata={"example": _CONDITION_EXAMPLE})
     options = fields.List(fields.Nested(OptionStaffSchema))
 
 
 class SurveyStaffSchema(Schema):
     """A survey as editors see it: every translation, settings and counters."""
 
-    id = fields.Integer()
-    title = fields.Dict()
-    description = fields.Dict(allow_none=True)
-    status = fields.String(metadata={"enum": STATUSES, "description": "As stored."})
+    id = fields.Integer(metadata={"example": 7})
+    title = fields.Dict(metadata={"example": _TITLE_EXAMPLE})
+    description = fields.Dict(allow_none=True, metadata={"example": _DESCRIPTION_EXAMPLE})
+    status = fields.String(
+        metadata={"enum": STATUSES, "description": "As stored.", "example": "scheduled"}
+    )
     effective_status = fields.Method(
-        "_effective_status", metadata={"description": "The status now, by the dates."}
+        "_effective_status",
+        metadata={"description": "The status now, by the dates.", "example": "open"},
     )
     opens_at = UTCDateTime(allow_none=True)
     closes_at = UTCDateTime(allow_none=True)
-    channels = fields.List(fields.String(metadata={"enum": CHANNELS}))
-    results_visibility = fields.String(metadata={"enum": VISIBILITY})
-    resubmission = fields.String(metadata={"enum": RESUBMISSION})
-    district_threshold = fields.Integer(allow_none=True)
-    district_ids = fields.Method("_district_ids")
-    ballot_count = fields.Integer()
+    channels = fields.List(
+        fields.String(metadata={"enum": CHANNELS}), metadata={"example": ["app", "web"]}
+    )
+    results_visibility = fields.String(metadata={"enum": VISIBILITY, "example": "after_close"})
+    resubmission = fields.String(metadata={"enum": RESUBMISSION, "example": "replace"})
+    district_threshold = fields.Integer(allow_none=True, metadata={"example": 10})
+    district_ids = fields.Method("_district_ids", metadata={"example": [1, 2]})
+    ballot_count = fields.Integer(metadata={"example": 214})
     is_frozen = fields.Boolean(
         attribute="has_ballots",
-        metadata={"description": "Questions/options are frozen (ballots exist); texts not."},
+        metadata={
+            "description": "Questions/options are frozen (ballots exist); texts not.",
+            "example": True,
+        },
     )
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
@@ -183,5 +279,14 @@ class SurveyStaffQuerySchema(PaginationQuerySchema):
 
 
 class ValidationReportSchema(Schema):
-    is_valid = fields.Boolean()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    is_valid = fields.Boolean(metadata={"example": False})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={
+            "example": {
+                "closes_at": ["Must be after opens_at."],
+                "channels": ["A stele poll has exactly one single_choice question."],
+            }
+        },
+    )

@@ -47,44 +47,49 @@ class ResultsQuerySchema(_LangQuery):
 
 
 class OptionPublicSchema(Schema):
-    id = fields.Integer()
-    label = fields.String()
-    is_other = fields.Boolean()
+    id = fields.Integer(metadata={"example": 7})
+    label = fields.String(metadata={"example": "Mehr Bäume und Bänke"})
+    is_other = fields.Boolean(metadata={"example": False})
 
 
 class QuestionPublicSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    type = fields.String(metadata={"enum": TYPES})
-    title = fields.String()
-    help_text = fields.String(allow_none=True)
-    is_required = fields.Boolean()
-    min_selections = fields.Integer(allow_none=True)
-    max_selections = fields.Integer(allow_none=True)
-    scale_min = fields.Integer(allow_none=True)
-    scale_max = fields.Integer(allow_none=True)
-    scale_min_label = fields.String(allow_none=True)
-    scale_max_label = fields.String(allow_none=True)
-    max_length = fields.Integer(allow_none=True)
-    condition = fields.Dict(allow_none=True)
+    id = fields.Integer(metadata={"example": 21})
+    position = fields.Integer(metadata={"example": 1})
+    type = fields.String(metadata={"enum": TYPES, "example": "multiple_choice"})
+    title = fields.String(metadata={"example": "Was wünschen Sie sich für den Marktplatz?"})
+    help_text = fields.String(allow_none=True, metadata={"example": "Bis zu drei Antworten."})
+    is_required = fields.Boolean(metadata={"example": True})
+    min_selections = fields.Integer(allow_none=True, metadata={"example": 1})
+    max_selections = fields.Integer(allow_none=True, metadata={"example": 3})
+    scale_min = fields.Integer(allow_none=True, metadata={"example": 1})
+    scale_max = fields.Integer(allow_none=True, metadata={"example": 5})
+    scale_min_label = fields.String(allow_none=True, metadata={"example": "gar nicht zufrieden"})
+    scale_max_label = fields.String(allow_none=True, metadata={"example": "sehr zufrieden"})
+    max_length = fields.Integer(allow_none=True, metadata={"example": 500})
+    condition = fields.Dict(
+        allow_none=True, metadata={"example": {"question_id": 20, "values": [True]}}
+    )
     options = fields.List(fields.Nested(OptionPublicSchema))
 
 
 class SurveyPublicSchema(Schema):
     """A survey in one language, as the app shows it."""
 
-    id = fields.Integer()
-    title = fields.String()
-    description = fields.String(allow_none=True)
-    status = fields.String(metadata={"enum": STATUSES})
+    id = fields.Integer(metadata={"example": 7})
+    title = fields.String(metadata={"example": "Neugestaltung des Marktplatzes"})
+    description = fields.String(
+        allow_none=True,
+        metadata={"example": "Wie möchten Sie den Marktplatz in der Altstadt künftig nutzen?"},
+    )
+    status = fields.String(metadata={"enum": STATUSES, "example": "open"})
     opens_at = UTCDateTime(allow_none=True)
     closes_at = UTCDateTime(allow_none=True)
-    channels = fields.List(fields.String())
-    district_ids = fields.List(fields.Integer())
-    resubmission = fields.String(metadata={"enum": RESUBMISSION})
-    results_visibility = fields.String(metadata={"enum": VISIBILITY})
-    results_available = fields.Boolean()
-    participants = fields.Integer()
+    channels = fields.List(fields.String(), metadata={"example": ["app", "web"]})
+    district_ids = fields.List(fields.Integer(), metadata={"example": [1, 2]})
+    resubmission = fields.String(metadata={"enum": RESUBMISSION, "example": "replace"})
+    results_visibility = fields.String(metadata={"enum": VISIBILITY, "example": "after_close"})
+    results_available = fields.Boolean(metadata={"example": False})
+    participants = fields.Integer(metadata={"example": 214})
     questions = fields.List(fields.Nested(QuestionPublicSchema))
 
 
@@ -101,24 +106,31 @@ class SurveyPublicPageSchema(PageSchema):
 
 
 class AnswerInputSchema(Schema):
-    question_id = fields.Integer(required=True, strict=True)
-    option_id = fields.Integer(strict=True, metadata={"description": "single_choice"})
+    question_id = fields.Integer(required=True, strict=True, metadata={"example": 21})
+    option_id = fields.Integer(strict=True, metadata={"description": "single_choice", "example": 7})
     option_ids = fields.List(
         fields.Integer(strict=True),
         validate=validate.Length(max=100),
-        metadata={"description": "multiple_choice"},
+        metadata={"description": "multiple_choice", "example": [7, 8]},
     )
     value = fields.Raw(
-        metadata={"description": "scale: a whole number in range; yes_no: true or false"}
+        metadata={
+            "description": "scale: a whole number in range; yes_no: true or false",
+            "example": 4,
+        }
     )
     ranking = fields.List(
         fields.Integer(strict=True),
         validate=validate.Length(max=100),
-        metadata={"description": "ranking: every option id once, best first"},
+        metadata={"description": "ranking: every option id once, best first", "example": [8, 7, 9]},
     )
-    text = fields.String(validate=validate.Length(max=20000), metadata={"description": "free_text"})
+    text = fields.String(
+        validate=validate.Length(max=20000),
+        metadata={"description": "free_text", "example": "Mehr Schatten im Sommer, bitte."},
+    )
     other_text = fields.String(
-        validate=validate.Length(max=20000), metadata={"description": "text of the 'other' option"}
+        validate=validate.Length(max=20000),
+        metadata={"description": "text of the 'other' option", "example": "Ein Trinkbrunnen"},
     )
 
 
@@ -129,29 +141,34 @@ class BallotInputSchema(Schema):
     district_id = fields.Integer(
         load_default=None,
         allow_none=True,
-        metadata={"description": "The installation's home district, for the breakdown."},
+        metadata={
+            "description": "The installation's home district, for the breakdown.",
+            "example": 1,
+        },
     )
     channel = fields.String(
-        load_default=Channel.APP.value, validate=validate.OneOf([Channel.APP, Channel.WEB])
+        load_default=Channel.APP.value,
+        validate=validate.OneOf([Channel.APP, Channel.WEB]),
+        metadata={"example": "app"},
     )
 
 
 class AnswerSchema(Schema):
-    question_id = fields.Integer()
-    option_id = fields.Integer()
-    option_ids = fields.List(fields.Integer())
-    value = fields.Raw()
-    ranking = fields.List(fields.Integer())
-    text = fields.String()
-    other_text = fields.String()
+    question_id = fields.Integer(metadata={"example": 21})
+    option_id = fields.Integer(metadata={"example": 7})
+    option_ids = fields.List(fields.Integer(), metadata={"example": [7, 8]})
+    value = fields.Raw(metadata={"example": 4})
+    ranking = fields.List(fields.Integer(), metadata={"example": [8, 7, 9]})
+    text = fields.String(metadata={"example": "Mehr Schatten im Sommer, bitte."})
+    other_text = fields.String(metadata={"example": "Ein Trinkbrunnen"})
 
 
 class BallotSchema(Schema):
     """The caller's own ballot (the participant key is never shown)."""
 
-    survey_id = fields.Integer()
-    district_id = fields.Integer(allow_none=True)
-    channel = fields.String()
+    survey_id = fields.Integer(metadata={"example": 7})
+    district_id = fields.Integer(allow_none=True, metadata={"example": 1})
+    channel = fields.String(metadata={"example": "app"})
     submitted_at = UTCDateTime()
     updated_at = UTCDateTime()
     answers = fields.List(fields.Nested(AnswerSchema))
