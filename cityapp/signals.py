@@ -39,6 +39,12 @@ report_status_changed = _signals.signal("report-status-changed")
 #: ``previous_district_ids`` for edits that retarget. Steles listen for stele polls.
 survey_changed = _signals.signal("survey-changed")
 
+#: An app installation is about to be deleted (sender="installation", keyword argument
+#: ``installation_id``). Sent synchronously inside the deleting transaction, before the
+#: ``ON DELETE CASCADE`` foreign keys remove the rows that point at it, so receivers can
+#: correct what they derived from those rows (supporter counts). Receivers must not commit.
+installation_deleting = _signals.signal("installation-deleting")
+
 _PENDING_KEY = "cityapp_pending_signals"
 _BEFORE_COMMIT_KEY = "cityapp_before_commit_signals"
 

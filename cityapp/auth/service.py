@@ -446,7 +446,11 @@ def resolve_installation_token(plaintext: str) -> Installation | None:
 
 
 def delete_installation(installation: Installation) -> None:
-    """Forget an installation; later domains hook in through their foreign keys."""
+    """Forget an installation. Domains' rows go with it through their foreign keys (ON DELETE
+    CASCADE); ``installation_deleting`` lets them correct derived values first."""
+    from cityapp.signals import installation_deleting
+
+    installation_deleting.send("installation", installation_id=installation.id)
     db.session.delete(installation)
 
 

@@ -32,6 +32,7 @@ from cityapp.feedback.service import categories, duplicates
 from cityapp.feedback.service.events import record_event
 from cityapp.feedback.service.moderation import is_obvious_spam, screen_text
 from cityapp.feedback.service.tokens import TRACKING_PREFIX, new_tracking_token
+from cityapp.signals import installation_deleting
 
 MAX_DESCRIPTION = 4000
 FLAGS = SystemActor("system:flags")
@@ -332,9 +333,27 @@ def flag_report(
     return True
 
 
+def _on_installation_deleting(_sender: Any, *, installation_id: int, **_kw: Any) -> None:
+    """The installation's support rows are about to cascade away: count them out now, in the
+    same transaction, so the public count is right at once."""
+    supported = select(ReportSupporter.report_id).where(
+        ReportSupporter.installation_id == installation_id
+    )
+    db.session.execute(
+        update(Report)
+        .where(Report.id.in_(supported), Report.supporters_count > 0)
+        .values(supporters_count=Report.supporters_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+installation_deleting.connect(_on_installation_deleting)
+
+
 def recount_supporters() -> int:
-    """Repair supporter counts (deleted installations take their support rows with them via
-    ON DELETE CASCADE, which the stored count does not see). Returns the rows changed."""
+    """Repair supporter counts that drifted from the support rows (a safety net for the nightly
+    job: deletions now correct the count at once, see ``_on_installation_deleting``). Returns
+    the rows changed."""
     actual = (
         select(db.func.count(ReportSupporter.id))
         .where(ReportSupporter.report_id == Report.id)
