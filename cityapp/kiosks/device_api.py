@@ -12,7 +12,13 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import OperationalError
 
-from cityapp.db import db, end_read_without_transaction, set_sqlite_begin_mode, utcnow
+from cityapp.db import (
+    db,
+    end_read_without_transaction,
+    read_without_transaction,
+    set_sqlite_begin_mode,
+    utcnow,
+)
 from cityapp.errors import Unauthorized, render_error
 from cityapp.extensions import limiter
 from cityapp.http import if_none_match_hits, not_modified
@@ -152,6 +158,7 @@ def get_manifest():
         # read of the cached body (version and body read together, so they match).
         version = row.manifest_version
         if not if_none_match_hits(f'"{version}"'):
+            read_without_transaction()
             stored = manifest.cached(row.id)
             if stored is None:
                 raise Unauthorized("This device no longer exists.")

@@ -119,3 +119,27 @@ def test_racing_claims_of_one_code_make_one_device(base, admin):
     assert codes[409] + codes[404] == 3
     listed = admin.get(f"{base}/api/v1/staff/devices?limit=100").json()["items"]
     assert sum(d["name"].startswith("Doppelt") for d in listed) == 1
+
+
+def test_polls_against_the_real_server_revalidate_and_notice_a_revocation(base, admin):
+    """The poll's lookup path in production (on PostgreSQL a pooled DBAPI connection past the
+    Session): 200 with an ETag, 304 with it, and 401 as soon as staff revoke the stele."""
+    pairing = _start(base)
+    claimed = _claim(base, admin, pairing["code"], "Abfrage")
+    assert claimed.status_code == 201
+    secret = _collect(base, pairing["pairing_id"]).json()["device_secret"]
+    auth = {"Authorization": f"Bearer {secret}"}
+    url = f"{base}{DEVICE_API}/manifest"
+    first = requests.get(url, headers=auth, timeout=30)
+    assert first.status_code == 200 and first.json()["device"]["name"] == "Abfrage"
+    etag = first.headers["ETag"]
+    for _ in range(3):  # across both workers and several pooled connections
+        again = requests.get(url, headers={**auth, "If-None-Match": etag}, timeout=30)
+        assert again.status_code == 304 and again.headers["ETag"] == etag
+    assert requests.get(url, headers=auth, timeout=30).content == first.content
+    revoked = admin.post(
+        f"{base}/api/v1/staff/devices/{claimed.json()['id']}/revoke", json={}, timeout=30
+    )
+    assert revoked.status_code == 200, revoked.text
+    gone = requests.get(url, headers={**auth, "If-None-Match": etag}, timeout=30)
+    assert gone.status_code == 401

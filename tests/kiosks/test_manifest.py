@@ -308,8 +308,9 @@ def test_night_mode_boundary_drives_next_change_at(pair):
 def test_polls_read_without_a_transaction_on_postgresql_and_rebuilds_write_in_one(
     app, database_url
 ):
-    """On PostgreSQL the poll authenticates in DBAPI autocommit (no BEGIN/ROLLBACK round trips);
-    a poll that rebuilds the cache leaves that mode first, so its write is transactional."""
+    """On PostgreSQL the poll authenticates on a pooled DBAPI connection in autocommit, past
+    the Session (no BEGIN/ROLLBACK round trips, no ORM layers); a 200 from the cache reads in
+    autocommit too; a poll that rebuilds the cache writes inside a transaction."""
     import pytest
     from sqlalchemy import delete
 
@@ -323,6 +324,11 @@ def test_polls_read_without_a_transaction_on_postgresql_and_rebuilds_write_in_on
 
     def record(conn, _cursor, statement, *_args):
         seen.append((statement, conn.connection.driver_connection.autocommit))
+
+    def poll(**extra):
+        seen.clear()
+        response = client.get("/api/device/v1/manifest", headers={**headers, **extra})
+        return response, list(seen)
 
     with app.app_context():
         harness_session, engine = db.session, db.engine
@@ -340,23 +346,33 @@ def test_polls_read_without_a_transaction_on_postgresql_and_rebuilds_write_in_on
         client = app.test_client()
         event.listen(engine, "before_cursor_execute", record)
         try:
-            built = client.get("/api/device/v1/manifest", headers=headers)
+            built, statements = poll()
             assert built.status_code == 200
-            first_poll, seen[:] = list(seen), []
-            again = client.get(
-                "/api/device/v1/manifest",
-                headers={**headers, "If-None-Match": built.headers["ETag"]},
-            )
-            assert again.status_code == 304
+            # The lookup went past SQLAlchemy; what follows is the rebuild, in a transaction.
+            assert not any("WHERE devices.secret_hash" in sql for sql, _ in statements)
+            writes = [auto for sql, auto in statements if sql.startswith("UPDATE devices")]
+            assert writes == [False], statements
+            etag = built.headers["ETag"]
+            again, statements = poll(**{"If-None-Match": etag})
+            assert again.status_code == 304 and statements == []  # the direct lookup only
+            cached, statements = poll()
+            assert cached.status_code == 200 and cached.get_data() == built.get_data()
+            assert [auto for _, auto in statements] == [True], statements  # body read
+            with app.app_context():
+                db.session.get(Device, device_id).status = "revoked"
+                db.session.commit()
+            revoked, _ = poll(**{"If-None-Match": etag})
+            assert revoked.status_code == 401  # the direct lookup reads the live row
         finally:
             event.remove(engine, "before_cursor_execute", record)
-        assert first_poll[0][1] is True and "secret_hash" in first_poll[0][0]
-        writes = [auto for statement, auto in first_poll if statement.startswith("UPDATE devices")]
-        assert writes == [False], first_poll  # the cache write ran inside a transaction
-        assert len(seen) == 1 and seen[0][1] is True, seen  # the 304: one autocommit lookup
+        # Every pooled connection is back in transactional mode for the next request.
+        pooled = [engine.raw_connection() for _ in range(engine.pool.checkedin())]
+        assert pooled and all(c.driver_connection.autocommit is False for c in pooled)
+        for connection in pooled:
+            connection.close()
         with app.app_context():
             stored = db.session.get(Device, device_id)
-            assert f'"{stored.manifest_version}"' == built.headers["ETag"]
+            assert f'"{stored.manifest_version}"' == etag
     finally:
         with app.app_context():
             db.session.execute(delete(Device).where(Device.name == "Autocommit"))

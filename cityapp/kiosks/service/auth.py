@@ -7,10 +7,12 @@ device request never opens a staff session or sets a cookie, and rate limits key
 from __future__ import annotations
 
 import secrets
+from collections import namedtuple
 from typing import Any
 
 from flask import g, request
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Engine
 
 from cityapp.auth.permissions import raise_auth_error, register_bearer
 from cityapp.auth.service import hash_secret
@@ -42,6 +44,45 @@ POLL_COLUMNS = (
 POLL_ENDPOINTS = frozenset({"device_api.get_manifest"})
 # Built once; executed on the session's connection (Core, no ORM execution machinery).
 _POLL_LOOKUP = select(*POLL_COLUMNS).where(Device.secret_hash == bindparam("digest"))
+PollRow = namedtuple("PollRow", [column.key for column in POLL_COLUMNS])
+_COMPILED: dict[str, str] = {}
+
+
+def _poll_row(digest: str) -> Any:
+    """The device's poll columns for a secret digest, or None.
+
+    On PostgreSQL, with the session bound to the engine (production), the lookup runs on a
+    pooled DBAPI connection in autocommit, past the Session and Connection layers: the stele
+    304 is the hottest request of the system, and those layers cost twice the query itself
+    (docs/performance.md). Same pool, same idle ping, the same statement compiled by
+    SQLAlchemy; psycopg returns the same values (timestamptz → aware datetimes). Elsewhere —
+    SQLite, or the test harness's connection-bound session — the Core select on the session.
+    """
+    bind = db.session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        return _poll_row_direct(bind, digest)
+    read_without_transaction()
+    return db.session.connection().execute(_POLL_LOOKUP, {"digest": digest}).first()
+
+
+def _poll_row_direct(engine: Engine, digest: str) -> PollRow | None:
+    sql = _COMPILED.get(engine.dialect.name)
+    if sql is None:
+        sql = _COMPILED[engine.dialect.name] = str(_POLL_LOOKUP.compile(dialect=engine.dialect))
+    pooled = engine.raw_connection()
+    try:
+        connection = pooled.driver_connection
+        connection.autocommit = True
+        try:
+            found = connection.execute(sql, {"digest": digest}, prepare=True).fetchone()
+        finally:
+            connection.autocommit = False
+    except Exception:
+        pooled.invalidate()  # a broken connection must not go back into the pool
+        raise
+    finally:
+        pooled.close()
+    return None if found is None else PollRow(*found)
 
 
 def _lookup(column, digest: str) -> Device | None:
@@ -54,8 +95,7 @@ def resolve_device(plaintext: str) -> bool:
     if request.endpoint in POLL_ENDPOINTS:
         # A poll mostly only reads: on PostgreSQL without BEGIN/ROLLBACK round trips. The view
         # ends that mode before it writes (cityapp.db.end_read_without_transaction).
-        read_without_transaction()
-        row = db.session.connection().execute(_POLL_LOOKUP, {"digest": digest}).first()
+        row = _poll_row(digest)
         if row is not None:
             if row.status != DeviceStatus.ACTIVE:
                 return False
