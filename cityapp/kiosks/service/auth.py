@@ -74,7 +74,9 @@ def _poll_row_direct(engine: Engine, digest: str) -> PollRow | None:
         connection = pooled.driver_connection
         connection.autocommit = True
         try:
-            found = connection.execute(sql, {"digest": digest}, prepare=True).fetchone()
+            # Prepared after a few uses per connection, like every statement (psycopg's
+            # prepare_threshold connect argument; switch it off behind a transaction pooler).
+            found = connection.execute(sql, {"digest": digest}).fetchone()
         finally:
             connection.autocommit = False
     except Exception:
