@@ -18,10 +18,10 @@ from cityapp.content.models import Announcement, District
 from cityapp.content.service import announcements
 from cityapp.db import db, utcnow
 from cityapp.errors import NotFound
-from cityapp.kiosks.models import Device, DeviceHealthEvent, DeviceIncident, HealthState
+from cityapp.kiosks.models import Device, DeviceIncident, HealthState
 from cityapp.kiosks.service.auth import new_device_secret
 from cityapp.kiosks.service.devices import create_device
-from cityapp.kiosks.service.health import HealthRules, evaluate_state
+from cityapp.kiosks.service.health import HealthRules, add_event, evaluate_state
 
 DEMO_GROUP = "demo"
 ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]
@@ -121,18 +121,6 @@ def _seed_announcements(actor: Actor, now: datetime) -> int:
     return created
 
 
-def _event(device: Device, old: str, new: str, at: datetime) -> None:
-    db.session.add(
-        DeviceHealthEvent(
-            device_id=device.id,
-            from_state=old,
-            to_state=new,
-            at=at,
-            last_seen_at=device.last_seen_at,
-        )
-    )
-
-
 def _make(actor: Actor, name: str, slug: str, location: tuple[float, float], schedule: dict):
     return create_device(
         actor,
@@ -177,14 +165,14 @@ def seed_kiosks(actor: Actor, now: datetime | None = None) -> dict[str, Any]:
         else:
             device.secret_hash = hash_secret(new_device_secret())  # the lost player's
             device.last_seen_at = now - timedelta(hours=3)
-        _event(device, HealthState.NEVER, HealthState.ONLINE, first_seen)
+        add_event(device, HealthState.NEVER, HealthState.ONLINE, first_seen)
         device.health_state = evaluate_state(device, now, rules)
         device.health_changed_at = now
         if role == "offline":
             offline_since = device.last_seen_at + rules.offline_after
-            _event(device, HealthState.ONLINE, HealthState.OFFLINE, offline_since)
+            add_event(device, HealthState.ONLINE, HealthState.OFFLINE, offline_since)
             if device.health_state != HealthState.OFFLINE:
-                _event(device, HealthState.OFFLINE, device.health_state, now)
+                add_event(device, HealthState.OFFLINE, device.health_state, now)
             else:
                 device.health_changed_at = offline_since
             # No mail: the demo should not write to the demo admins' inboxes.
@@ -199,7 +187,7 @@ def seed_kiosks(actor: Actor, now: datetime | None = None) -> dict[str, Any]:
                 )
             )
         elif device.health_state != HealthState.ONLINE:
-            _event(device, HealthState.ONLINE, device.health_state, now)
+            add_event(device, HealthState.ONLINE, device.health_state, now)
     db.session.flush()
     return result
 

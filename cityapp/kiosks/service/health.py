@@ -238,6 +238,11 @@ def record_transition(device: Device, new: str, now: datetime, rules: HealthRule
     at = transition_time(device, old, new, now, rules)
     device.health_state = new
     device.health_changed_at = at
+    add_event(device, old, new, at)
+
+
+def add_event(device: Device, old: str, new: str, at: datetime) -> None:
+    """Log one state transition of a device (the demo writes its history with it too)."""
     db.session.add(
         DeviceHealthEvent(
             device_id=device.id,

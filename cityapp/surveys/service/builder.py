@@ -12,7 +12,6 @@ from cityapp.auth.service import Actor, record_audit
 from cityapp.content.models import District
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
-from cityapp.signals import send_before_commit, survey_changed
 from cityapp.surveys.models import (
     Channel,
     QuestionType,
@@ -21,6 +20,7 @@ from cityapp.surveys.models import (
     SurveyQuestion,
     SurveyStatus,
 )
+from cityapp.surveys.service.lifecycle import emit_survey_changed
 from cityapp.surveys.service.validation import (
     FREE_TEXT_LIMIT,
     question_errors,
@@ -133,14 +133,9 @@ def _emit_if_public(
     changes."""
     if survey.status == SurveyStatus.DRAFT:
         return
-    send_before_commit(
-        db.session(),
-        survey_changed,
-        "survey",
-        survey_id=survey.id,
-        action=action,
-        channels=list(survey.channels or []),
-        district_ids=[d.id for d in survey.districts],
+    emit_survey_changed(
+        survey,
+        action,
         previous_channels=previous_channels,
         previous_district_ids=previous_district_ids,
     )
