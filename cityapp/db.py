@@ -186,13 +186,3 @@ def read_without_transaction() -> None:
     bind = session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        session.info["read_without_transaction"] = True
-
-
-def end_read_without_transaction() -> None:
-    """A request that began with ``read_without_transaction`` and now has to write (a stele
-    poll that rebuilds its manifest cache): give the autocommit connection back, so the next
-    statement begins a real transaction and the writes stay atomic. No-op otherwise."""
-    session = db.session()
-    if session.info.pop("read_without_transaction", False):
-        session.commit()

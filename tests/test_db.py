@@ -340,7 +340,10 @@ def _backend_pid(engine) -> int:
 
 def test_busy_connections_skip_the_ping_idle_ones_get_it(database_url, monkeypatch):
     if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: SQLite connections are local files")
+        pytest.skip(
+            "PostgreSQL only: the idle-connection ping is set up for PostgreSQL engines (a "
+            "SQLite file cannot drop a connection); it runs in the PostgreSQL pass of make test"
+        )
     engine, pings = _ping_counting_engine(database_url, 0.2, monkeypatch)
     try:
         first = _backend_pid(engine)
@@ -355,7 +358,10 @@ def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(database
     """What a PostgreSQL restart or an idle timeout does to pooled connections: the request
     after it gets a new connection instead of an error."""
     if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: SQLite connections are local files")
+        pytest.skip(
+            "PostgreSQL only: the idle-connection ping is set up for PostgreSQL engines (a "
+            "SQLite file cannot drop a connection); it runs in the PostgreSQL pass of make test"
+        )
     engine, pings = _ping_counting_engine(database_url, 0.1, monkeypatch)
     try:
         victim = _backend_pid(engine)
@@ -374,7 +380,10 @@ def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(database
 
 def test_the_app_replaces_pre_ping_by_the_idle_ping_on_postgresql(database_url):
     if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
+        pytest.skip(
+            "PostgreSQL only: create_app replaces pool_pre_ping for PostgreSQL URLs alone; "
+            "it runs in the PostgreSQL pass of make test"
+        )
     app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is False
     with app.app_context():

@@ -103,7 +103,9 @@ def _commit_last_used() -> None:
     """Persist a last_used_at the resolver just touched: GET views never commit, and without
     this the timestamp would be rolled back with them. Best effort: liveness never fails a
     request."""
-    if not db.session.dirty:
+    # A resolver that never opened a session (the stele poll's direct lookup) touched nothing;
+    # asking the scoped session would create one just to find it clean.
+    if not db.session.registry.has() or not db.session.dirty:
         return
     try:
         db.session.commit()

@@ -14,7 +14,6 @@ from sqlalchemy.exc import OperationalError
 
 from cityapp.db import (
     db,
-    end_read_without_transaction,
     read_without_transaction,
     set_sqlite_begin_mode,
     utcnow,
@@ -146,26 +145,27 @@ def get_manifest():
     """This device's manifest; ETag = version, If-None-Match → 304 without a rebuild."""
     now = utcnow()
     row = current_device_row()
+    body = None
     if manifest.needs_rebuild(row, now):
-        end_read_without_transaction()  # the rebuild writes the cache: in a real transaction
         device = current_device()
         state = manifest.current(device, now)
         if state.built is not None:
             _commit_quietly()
         version, body = state.version, state.body(device)
     else:
-        # Decided from the authenticating row alone: a 304 costs no further SQL, a 200 one
-        # read of the cached body (version and body read together, so they match).
+        # Decided from the authenticating row alone: a 304 costs no further SQL.
         version = row.manifest_version
-        if not if_none_match_hits(f'"{version}"'):
-            read_without_transaction()
-            stored = manifest.cached(row.id)
-            if stored is None:
-                raise Unauthorized("This device no longer exists.")
-            version, body = stored
     etag = f'"{version}"'
     if if_none_match_hits(etag):
         return not_modified(etag)
+    if body is None:
+        # A 200 from the cache: version and body read together, so they match.
+        read_without_transaction()
+        stored = manifest.cached(row.id)
+        if stored is None:
+            raise Unauthorized("This device no longer exists.")
+        version, body = stored
+        etag = f'"{version}"'
     response = current_app.response_class(body, mimetype="application/json")
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "no-cache"

@@ -319,7 +319,11 @@ def test_polls_read_without_a_transaction_on_postgresql_and_rebuilds_write_in_on
     from cityapp.kiosks.service import pairing
 
     if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only: SQLite reads are DEFERRED and take no lock")
+        pytest.skip(
+            "PostgreSQL only: the direct DBAPI lookup and autocommit reads exist only on "
+            "PostgreSQL (SQLite polls take the session path tested above); it runs in the "
+            "PostgreSQL pass of make test"
+        )
     seen: list[tuple[str, bool]] = []
 
     def record(conn, _cursor, statement, *_args):

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from cityapp.auth.permissions import raise_auth_error, register_bearer
 from cityapp.auth.service import hash_secret
-from cityapp.db import db, end_read_without_transaction, read_without_transaction, utcnow
+from cityapp.db import db, utcnow
 from cityapp.errors import Forbidden, Unauthorized
 from cityapp.kiosks.models import CommandStatus, CommandType, Device, DeviceCommand, DeviceStatus
 
@@ -61,7 +61,6 @@ def _poll_row(digest: str) -> Any:
     bind = db.session.get_bind()
     if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
         return _poll_row_direct(bind, digest)
-    read_without_transaction()
     return db.session.connection().execute(_POLL_LOOKUP, {"digest": digest}).first()
 
 
@@ -95,17 +94,13 @@ def resolve_device(plaintext: str) -> bool:
     """Bearer resolver: find the active device for a secret (current or freshly rekeyed)."""
     digest = hash_secret(plaintext)
     if request.endpoint in POLL_ENDPOINTS:
-        # A poll mostly only reads: on PostgreSQL without BEGIN/ROLLBACK round trips. The view
-        # ends that mode before it writes (cityapp.db.end_read_without_transaction).
         row = _poll_row(digest)
         if row is not None:
             if row.status != DeviceStatus.ACTIVE:
                 return False
             g.device_row = row
             return True
-        # Not the current secret: maybe a freshly rekeyed one, whose promotion writes.
-        end_read_without_transaction()
-        device = None
+        device = None  # not the current secret: maybe a freshly rekeyed one (below)
     else:
         device = _lookup(Device.secret_hash, digest)
     if device is None:

@@ -16,13 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, cast, exists, not_, or_, select
+from sqlalchemy import exists, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from cityapp.content.models import (
     Announcement,
     ContentStatus,
-    District,
     MediaAsset,
     NewsItem,
     announcement_districts,
@@ -38,8 +37,8 @@ from cityapp.surveys.models import (
     QuestionType,
     Survey,
     SurveyQuestion,
-    SurveyStatus,
 )
+from cityapp.surveys.service.lifecycle import open_surveys_query
 
 LIVE = (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED)
 ITEM_LEVELS = ("info", "notice")
@@ -140,19 +139,20 @@ def announcement_end(item: Announcement) -> datetime | None:
     return earliest(item.unpublish_at, item.valid_until, replaced_at)
 
 
-def media_for(images: list[dict]) -> list[dict]:
-    """Media references with what a device needs to fetch and lay them out."""
-    shas = [image.get("sha256") for image in images or [] if image.get("sha256")]
+def public_assets(image_lists: list[list[dict] | None]) -> dict[str, MediaAsset]:
+    """The public media assets referenced by any of these image lists, in one query."""
+    shas = {image.get("sha256") for images in image_lists for image in images or []}
+    shas.discard(None)
     if not shas:
-        return []
-    assets = {
-        a.sha256: a
-        for a in db.session.scalars(
-            select(MediaAsset).where(MediaAsset.sha256.in_(shas), MediaAsset.is_public.is_(True))
-        )
-    }
+        return {}
+    query = select(MediaAsset).where(MediaAsset.sha256.in_(shas), MediaAsset.is_public.is_(True))
+    return {asset.sha256: asset for asset in db.session.scalars(query)}
+
+
+def media_for(images: list[dict] | None, assets: dict[str, MediaAsset]) -> list[dict]:
+    """Media references with what a device needs to fetch and lay them out."""
     media = []
-    for image in images:
+    for image in images or []:
         asset = assets.get(image.get("sha256"))
         if asset is None:
             continue
@@ -214,8 +214,10 @@ def news_items(ctx: SourceContext) -> list[dict[str, Any]]:
         .order_by(NewsItem.is_pinned.desc(), NewsItem.publish_at.desc(), NewsItem.id.desc())
         .limit(ctx.max_items)
     )
+    news = list(db.session.scalars(query))
+    assets = public_assets([n.images for n in news])  # one query for every item's images
     items = []
-    for n in db.session.scalars(query):
+    for n in news:
         items.append(
             {
                 "id": f"news:{n.id}",
@@ -227,7 +229,7 @@ def news_items(ctx: SourceContext) -> list[dict[str, Any]]:
                 "body": n.body,
                 "summary": n.summary or {},
                 "category": n.category,
-                "media": media_for(n.images),
+                "media": media_for(n.images, assets),
                 "_sort": (1, 0 if n.is_pinned else 1, -n.publish_at.timestamp(), -n.id),
             }
         )
@@ -243,22 +245,14 @@ def stele_poll(survey: Survey) -> SurveyQuestion | None:
 
 
 def polls_query(ctx: SourceContext):
-    """Stele polls open now or opening inside the look-ahead, for the device's district."""
+    """Stele polls open now or opening inside the look-ahead, for the device's district; a
+    device without a district sees only polls for the whole municipality."""
     district_id = ctx.device.district_id
-    query = select(Survey).where(
-        Survey.status.in_([SurveyStatus.SCHEDULED, SurveyStatus.OPEN]),
-        Survey.opens_at.is_not(None),
-        Survey.opens_at <= ctx.horizon,
-        or_(Survey.closes_at.is_(None), Survey.closes_at > ctx.now),
-        # Channels are fixed words, so a match on the JSON text is exact and portable.
-        cast(Survey.channels, String).like(f'%"{SurveyChannel.STELE}"%'),
+    query = open_surveys_query(
+        ctx.now, channel=SurveyChannel.STELE, district_id=district_id, opening_until=ctx.horizon
     )
     if district_id is None:
         query = query.where(~Survey.districts.any())
-    else:
-        query = query.where(
-            or_(~Survey.districts.any(), Survey.districts.any(District.id == district_id))
-        )
     return query.options(selectinload(Survey.questions).selectinload(SurveyQuestion.options))
 
 

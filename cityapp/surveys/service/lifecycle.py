@@ -18,14 +18,19 @@ from cityapp.surveys.service.validation import validate_survey
 
 
 def open_surveys_query(
-    now: datetime | None = None, *, channel: str | None = None, district_id: int | None = None
+    now: datetime | None = None,
+    *,
+    channel: str | None = None,
+    district_id: int | None = None,
+    opening_until: datetime | None = None,
 ):
-    """Surveys open at ``now`` (dates enforced here, whatever the stored status says)."""
+    """Surveys open at ``now`` (dates enforced here, whatever the stored status says); with
+    ``opening_until`` also those that open by then (a stele's look-ahead)."""
     now = now or utcnow()
     query = select(Survey).where(
         Survey.status.in_([SurveyStatus.SCHEDULED, SurveyStatus.OPEN]),
         Survey.opens_at.is_not(None),
-        Survey.opens_at <= now,
+        Survey.opens_at <= (opening_until or now),
         or_(Survey.closes_at.is_(None), Survey.closes_at > now),
     )
     if channel:
