@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
@@ -14,6 +14,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 from sqlalchemy.types import TypeDecorator
 
+_M = TypeVar("_M")
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -21,6 +23,19 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def get_or_404(model: type[_M], ident: int, what: str) -> _M:
+    """The row of ``model`` with primary key ``ident``, or NotFound ("No <what> <ident>.").
+
+    Every service's ``get_<thing>`` lookup goes through here, so the 404 reads the same
+    everywhere."""
+    from cityapp.errors import NotFound
+
+    row = db.session.get(model, ident)
+    if row is None:
+        raise NotFound(f"No {what} {ident}.")
+    return row
 
 
 def utcnow() -> datetime:
