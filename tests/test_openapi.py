@@ -76,3 +76,33 @@ def test_every_schema_property_has_an_example(client):
         f"{len(missing)} schema properties have no example; add "
         'metadata={"example": ...} to the field: ' + ", ".join(missing)
     )
+
+
+def test_the_operations_are_the_ones_clients_rely_on(client):
+    """The list of operations is a contract: a move or a refactoring must not change it.
+    tests/openapi_operations.txt is the list as it stood before the structure rework; a new
+    endpoint is added there on purpose, in the same commit."""
+    from pathlib import Path
+
+    spec = client.get("/api/openapi.json").get_json()
+    operations = sorted(
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    )
+    expected = (Path(__file__).parent / "openapi_operations.txt").read_text().split("\n")
+    assert operations == [line for line in expected if line]
+
+
+def test_every_url_stays_where_clients_find_it(app):
+    """Feeds, media, Open311, the player and the staff pages are URLs too (not all are in the
+    OpenAPI document): tests/url_rules.txt lists every rule with its methods."""
+    from pathlib import Path
+
+    rules = sorted(
+        f"{sorted(rule.methods - {'HEAD', 'OPTIONS'})} {rule.rule}"
+        for rule in app.url_map.iter_rules()
+    )
+    expected = (Path(__file__).parent / "url_rules.txt").read_text().split("\n")
+    assert rules == [line for line in expected if line]
