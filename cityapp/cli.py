@@ -7,6 +7,7 @@ running app, so they are read when the command runs rather than in config.py.
 
 from __future__ import annotations
 
+import json
 import os
 
 import click
@@ -117,7 +118,33 @@ def scheduler_list() -> None:
     from cityapp.scheduler import JOBS
 
     for spec in JOBS:
-        click.echo(f"{spec.id:<20} {spec.schedule(current_app)}  {spec.description}")
+        click.echo(f"{spec.id:<24} {spec.schedule(current_app)}  {spec.description}")
+
+
+@scheduler_cli.command("run-once")
+@click.argument("job_id")
+def scheduler_run_once(job_id: str) -> None:
+    """Run one job now, through the slot guard, and print its run record as JSON."""
+    from cityapp.scheduler import JOBS, run_once
+
+    if job_id not in {spec.id for spec in JOBS}:
+        known = ", ".join(spec.id for spec in JOBS)
+        raise click.BadParameter(f"unknown job {job_id!r}; known: {known}", param_hint="JOB_ID")
+    run = run_once(current_app._get_current_object(), job_id)
+    try:
+        result = json.loads(run.result) if run.result is not None else None
+    except ValueError:
+        result = run.result  # a failure's message, or a result cut at 2000 characters
+    record = {
+        "job_id": run.job_id,
+        "slot_at": run.slot_at.isoformat(),
+        "runner": run.runner,
+        "status": run.status,
+        "result": result,
+    }
+    click.echo(json.dumps(record, ensure_ascii=False))
+    if run.status != "succeeded":
+        raise SystemExit(1)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,7 +1,7 @@
-"""Imports every domain's models so the metadata (and Alembic) sees all tables."""
+"""Every table cityapp owns, listed by domain: ``MODELS`` is what Alembic compares the
+migrations against (create_app hands it to the migration setup)."""
 
 from cityapp.auth.models import ApiToken, AuditEntry, Installation, LoginThrottle, StaffUser
-from cityapp.content import jobs as _content_jobs  # noqa: F401 - registers the content jobs
 from cityapp.content.models import (
     Announcement,
     ContentTombstone,
@@ -9,7 +9,6 @@ from cityapp.content.models import (
     MediaAsset,
     NewsItem,
 )
-from cityapp.feedback import jobs as _feedback_jobs  # noqa: F401 - registers the retention job
 from cityapp.feedback.models import (
     Report,
     ReportCategory,
@@ -19,7 +18,6 @@ from cityapp.feedback.models import (
     ReportPhoto,
     ReportSupporter,
 )
-from cityapp.kiosks import jobs as _kiosk_jobs  # noqa: F401 - registers the fleet health jobs
 from cityapp.kiosks.models import (
     Device,
     DeviceAvailability,
@@ -29,7 +27,7 @@ from cityapp.kiosks.models import (
     PairingRequest,
 )
 from cityapp.mail.models import MailMessage
-from cityapp.scheduler import JobRun
+from cityapp.scheduling import JobRun
 from cityapp.surveys.models import (
     Survey,
     SurveyAnswer,
@@ -40,37 +38,37 @@ from cityapp.surveys.models import (
     SurveyResultCell,
 )
 
-__all__ = [
-    "Announcement",
-    "ApiToken",
-    "AuditEntry",
-    "ContentTombstone",
-    "Device",
-    "DeviceAvailability",
-    "DeviceCommand",
-    "DeviceHealthEvent",
-    "DeviceIncident",
-    "District",
-    "Installation",
-    "JobRun",
-    "LoginThrottle",
-    "MailMessage",
-    "MediaAsset",
-    "NewsItem",
-    "PairingRequest",
-    "Report",
-    "ReportCategory",
-    "ReportContact",
-    "ReportEvent",
-    "ReportFlag",
-    "ReportPhoto",
-    "ReportSupporter",
-    "StaffUser",
-    "Survey",
-    "SurveyAnswer",
-    "SurveyBallot",
-    "SurveyDeviceState",
-    "SurveyOption",
-    "SurveyQuestion",
-    "SurveyResultCell",
-]
+MODELS = (
+    Announcement,
+    ApiToken,
+    AuditEntry,
+    ContentTombstone,
+    Device,
+    DeviceAvailability,
+    DeviceCommand,
+    DeviceHealthEvent,
+    DeviceIncident,
+    District,
+    Installation,
+    JobRun,
+    LoginThrottle,
+    MailMessage,
+    MediaAsset,
+    NewsItem,
+    PairingRequest,
+    Report,
+    ReportCategory,
+    ReportContact,
+    ReportEvent,
+    ReportFlag,
+    ReportPhoto,
+    ReportSupporter,
+    StaffUser,
+    Survey,
+    SurveyAnswer,
+    SurveyBallot,
+    SurveyDeviceState,
+    SurveyOption,
+    SurveyQuestion,
+    SurveyResultCell,
+)

@@ -219,7 +219,7 @@ def test_scheduler_list_shows_housekeeping(app):
     result = app.test_cli_runner().invoke(args=["scheduler", "list"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    housekeeping = [line for line in lines if line.startswith("housekeeping ")]
+    housekeeping = [line for line in lines if line.startswith("core.housekeeping ")]
     assert len(housekeeping) == 1, result.output
     interval = app.config["CITYAPP_HOUSEKEEPING_INTERVAL_S"]
     assert f"Every(seconds={interval})" in housekeeping[0]

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 from cityapp import create_app
 from cityapp.content.models import District
 from cityapp.db import db, reset_sqlite_begin_mode, set_sqlite_begin_mode, utcnow
-from cityapp.scheduler import JobRun
+from cityapp.scheduling import JobRun
 from tests.dbtools import REPO
 
 BERLIN = ZoneInfo("Europe/Berlin")

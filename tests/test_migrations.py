@@ -22,6 +22,7 @@ from tests.dbtools import (
     REPO,
     cli_env,
     flask_cli,
+    fresh_database,
     fresh_postgres_database,
     reading,
     suite_postgres_url,
@@ -31,9 +32,26 @@ from tests.dbtools import (
 
 def _model_tables() -> set[str]:
     """Every table the models declare (the hand-made full-text objects are not models)."""
-    import cityapp.models  # noqa: F401 - the full metadata
+    from cityapp.models import MODELS
 
+    assert MODELS  # importing the list puts every domain's tables into the metadata
     return set(db.metadata.tables)
+
+
+def test_the_model_list_names_every_table_that_has_a_model():
+    """cityapp.models.MODELS is the explicit list; a model missing from it would still reach
+    the metadata through some import, and the list would silently lie."""
+    from sqlalchemy import Table
+
+    from cityapp.models import MODELS
+
+    listed = {model.__table__.name for model in MODELS}
+    mapped = {
+        mapper.local_table.name
+        for mapper in db.Model.registry.mappers
+        if isinstance(mapper.local_table, Table)
+    }
+    assert mapped == listed
 
 
 def _modelled(names: set[str]) -> set[str]:
@@ -236,3 +254,47 @@ def test_sqlite_failed_migration_rolls_back_completely(app, tmp_path, caplog):
             assert connection.execute(text("SELECT count(*) FROM api_tokens")).scalar() == 0
             assert MigrationContext.configure(connection).get_current_heads() == tuple(_heads(app))
         db.engine.dispose()
+
+
+@pytest.mark.slow
+def test_job_ids_are_renamed_in_the_run_history_and_back(tmp_path):
+    """0008_job_ids: the old ids in job_runs read <domain>.<name> afterwards (and the
+    downgrade restores them), so the history of each job stays one history."""
+    with fresh_database(tmp_path) as url:
+        env = cli_env(url, tmp_path)
+        flask_cli(["db", "upgrade", "0007_kiosk_health"], env)
+        engine = create_engine(url)
+        runs = text(
+            "INSERT INTO job_runs (job_id, slot_at, runner, started_at, status) "
+            "VALUES (:job_id, '2026-11-30 03:00:00', 'x', '2026-11-30 03:00:00', 'succeeded')"
+        )
+        old = ["housekeeping", "mail-outbox", "content-boundaries", "media-orphans"]
+        old += ["feedback-retention", "kiosks.health-sweep", "surveys.statuses"]
+        try:
+            with engine.begin() as connection:
+                for job_id in old:
+                    connection.execute(runs, {"job_id": job_id})
+            flask_cli(["db", "upgrade"], env)
+
+            def ids() -> list[str]:
+                with engine.connect() as connection:
+                    return sorted(connection.execute(text("SELECT job_id FROM job_runs")).scalars())
+
+            assert ids() == sorted(
+                [
+                    "core.housekeeping",
+                    "mail.outbox",
+                    "content.boundaries",
+                    "media.orphans",
+                    "feedback.retention",
+                    "kiosks.health-sweep",
+                    "surveys.statuses",
+                ]
+            )
+            from cityapp.scheduler import JOBS
+
+            assert set(ids()) <= {spec.id for spec in JOBS}
+            flask_cli(["db", "downgrade", "0007_kiosk_health"], env)
+            assert ids() == sorted(old)
+        finally:
+            engine.dispose()

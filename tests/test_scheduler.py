@@ -4,6 +4,7 @@ and two real scheduler processes sharing one database."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import signal
 import subprocess
@@ -20,16 +21,8 @@ from sqlalchemy import create_engine, func, select
 from cityapp.auth.models import ApiToken, LoginThrottle
 from cityapp.content.models import District
 from cityapp.db import db, utcnow
-from cityapp.scheduler import (
-    JOBS,
-    Daily,
-    Every,
-    JobRun,
-    JobSpec,
-    build_scheduler,
-    get_job,
-    run_guarded,
-)
+from cityapp.scheduler import JOBS, build_scheduler, get_job
+from cityapp.scheduling import Daily, Every, JobRun, JobSpec, run_guarded
 from tests.dbtools import BIN, REPO, cli_env, flask_cli, fresh_database
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -151,7 +144,8 @@ def test_run_guarded_runs_a_slot_once(ctx):
 
     assert second is None
     assert len(calls) == 1
-    assert first is not None and first.status == "succeeded" and first.result == "call 1"
+    assert first is not None and first.status == "succeeded"
+    assert json.loads(first.result) == "call 1"
     rows = db.session.scalars(select(JobRun).where(JobRun.job_id == spec.id)).all()
     assert [(r.slot_at, r.runner, r.status) for r in rows] == [(slot, "host-a:1", "succeeded")]
     assert rows[0].finished_at is not None and rows[0].finished_at >= rows[0].started_at
@@ -231,12 +225,15 @@ def test_housekeeping_purges_old_records_and_keeps_fresh_ones(ctx, make_staff):
     )
     db.session.commit()
 
-    run = run_guarded(get_job("housekeeping"), Every(3600).slot(now), runner="test")
+    run = run_guarded(get_job("core.housekeeping"), Every(3600).slot(now), runner="test")
 
     assert run is not None and run.status == "succeeded", run and run.result
-    assert run.result == str(
-        {"login_throttles": 1, "api_tokens": 2, "audit_entries": 0, "job_runs": 1}
-    )
+    assert json.loads(run.result) == {
+        "login_throttles": 1,
+        "api_tokens": 2,
+        "audit_entries": 0,
+        "job_runs": 1,
+    }
     db.session.expire_all()
     assert db.session.scalars(select(LoginThrottle.key_hash)).all() == ["b" * 64]
     assert sorted(db.session.scalars(select(ApiToken.name))) == [
@@ -244,13 +241,13 @@ def test_housekeeping_purges_old_records_and_keeps_fresh_ones(ctx, make_staff):
         "in-use",
         "revoked-recently",
     ]
-    assert sorted(db.session.scalars(select(JobRun.job_id))) == ["housekeeping", "recent"]
+    assert sorted(db.session.scalars(select(JobRun.job_id))) == ["core.housekeeping", "recent"]
 
 
 def test_the_registry_and_the_scheduler_know_housekeeping(app):
-    assert [spec.id for spec in JOBS].count("housekeeping") == 1
+    assert [spec.id for spec in JOBS].count("core.housekeeping") == 1
     scheduler = build_scheduler(app, blocking=False)
-    job = scheduler.get_job("housekeeping")
+    job = scheduler.get_job("core.housekeeping")
     assert isinstance(job.trigger, IntervalTrigger)
     assert job.trigger.interval == timedelta(seconds=app.config["CITYAPP_HOUSEKEEPING_INTERVAL_S"])
     assert not scheduler.running  # built, never started by the app itself
@@ -258,7 +255,7 @@ def test_the_registry_and_the_scheduler_know_housekeeping(app):
 
 # --- two scheduler processes -------------------------------------------------------------
 
-FIRING = re.compile(r"job housekeeping slot (\S+) (started by|already claimed)")
+FIRING = re.compile(r"job core\.housekeeping slot (\S+) (started by|already claimed)")
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:
@@ -292,7 +289,7 @@ def test_two_scheduler_processes_run_each_slot_exactly_once(tmp_path: Path):
         try:
             text = lambda n: logs[n].read_text()  # noqa: E731
             _wait_for(
-                lambda: all("started with jobs: housekeeping" in text(n) for n in (0, 1)),
+                lambda: all("started with jobs: core.housekeeping" in text(n) for n in (0, 1)),
                 30,
                 "both schedulers to start",
             )
@@ -322,7 +319,7 @@ def test_two_scheduler_processes_run_each_slot_exactly_once(tmp_path: Path):
         try:
             with engine.connect() as connection:
                 rows = connection.execute(
-                    select(JobRun.__table__).where(JobRun.job_id == "housekeeping")
+                    select(JobRun.__table__).where(JobRun.job_id == "core.housekeeping")
                 ).all()
         finally:
             engine.dispose()
@@ -346,3 +343,73 @@ def test_two_scheduler_processes_run_each_slot_exactly_once(tmp_path: Path):
     assert (skipped[0] | skipped[1]) <= (started[0] | started[1])
     runners = {row.runner for row in rows}
     assert 1 <= len(runners) <= 2
+
+
+# --- the registry ------------------------------------------------------------------------
+
+
+def test_every_job_id_reads_domain_dot_name_and_is_unique():
+    from cityapp.scheduling import JOB_ID_PATTERN
+
+    ids = [spec.id for spec in JOBS]
+    assert len(ids) == len(set(ids)), ids
+    for job_id in ids:
+        assert re.match(JOB_ID_PATTERN, job_id), job_id
+
+
+def test_scheduler_list_shows_every_domains_jobs(app):
+    result = app.test_cli_runner().invoke(args=["scheduler", "list"])
+    assert result.exit_code == 0, result.output
+    listed = [line.split()[0] for line in result.output.splitlines()]
+    assert listed == [spec.id for spec in JOBS]
+    domains = {job_id.split(".")[0] for job_id in listed}
+    assert {"core", "mail", "content", "media", "surveys", "feedback", "kiosks"} <= domains
+
+
+@pytest.mark.parametrize("job_id", [spec.id for spec in JOBS])
+def test_run_once_runs_each_job_through_the_guard_and_prints_json(app, job_id):
+    result = app.test_cli_runner().invoke(args=["scheduler", "run-once", job_id])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    assert record["job_id"] == job_id
+    assert record["status"] == "succeeded", record
+    assert record["runner"].startswith("run-once@")
+    assert isinstance(record["result"], dict), record
+    with app.app_context():
+        stored = db.session.scalars(select(JobRun).where(JobRun.job_id == job_id)).all()
+        assert [run.status for run in stored] == ["succeeded"]
+        assert json.loads(stored[0].result) == record["result"]
+
+
+def test_run_once_does_not_take_the_scheduled_slot(app):
+    spec = get_job("core.housekeeping")
+    with app.app_context():
+        slot = spec.slot_at(app, utcnow())
+        assert app.test_cli_runner().invoke(args=["scheduler", "run-once", spec.id]).exit_code == 0
+        scheduled = run_guarded(spec, slot, runner="test")
+        assert scheduled is not None and scheduled.status == "succeeded"
+
+
+def test_run_once_refuses_an_unknown_job_and_records_nothing(app):
+    result = app.test_cli_runner().invoke(args=["scheduler", "run-once", "nope.nothing"])
+    assert result.exit_code == 2
+    assert "unknown job 'nope.nothing'" in result.output
+    assert "core.housekeeping" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count(JobRun.id))) == 0
+
+
+def test_run_once_reports_a_failing_job_with_exit_code_1(app, monkeypatch):
+    def broken() -> None:
+        raise RuntimeError("disk on fire")
+
+    spec = get_job("core.housekeeping")
+    failing = JobSpec(id=spec.id, func=broken, schedule=spec.schedule)
+    monkeypatch.setattr(
+        "cityapp.scheduler.JOBS", tuple(failing if s.id == spec.id else s for s in JOBS)
+    )
+    result = app.test_cli_runner().invoke(args=["scheduler", "run-once", spec.id])
+    assert result.exit_code == 1, result.output
+    record = json.loads(result.output)
+    assert record["status"] == "failed"
+    assert record["result"] == "RuntimeError: disk on fire"

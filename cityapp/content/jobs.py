@@ -16,7 +16,7 @@ from cityapp.content.models import ContentTombstone
 from cityapp.content.service.announcements import expire_announcements
 from cityapp.content.service.news import expire_news
 from cityapp.db import db, utcnow
-from cityapp.scheduler import JOBS, Every, JobSpec
+from cityapp.scheduling import Every, JobSpec
 
 
 def flip_content_statuses() -> dict[str, int]:
@@ -40,22 +40,18 @@ def purge_orphan_media() -> dict[str, int]:
     return {"orphan_media_purged": purge_orphan_files(min_age_s=min_age)}
 
 
-CONTENT_JOBS = [
+JOBS = (
     JobSpec(
-        id="content-boundaries",
+        id="content.boundaries",
         func=flip_content_statuses,
         schedule=lambda app: Every(app.config["CITYAPP_CONTENT_JOB_INTERVAL_S"]),
         description="publish scheduled content, archive expired/superseded, purge tombstones",
         misfire_grace_s=60,
     ),
     JobSpec(
-        id="media-orphans",
+        id="media.orphans",
         func=purge_orphan_media,
         schedule=lambda app: Every(app.config["CITYAPP_MEDIA_ORPHAN_SWEEP_S"]),
         description="delete media files that no row references (failed uploads)",
     ),
-]
-
-for _spec in CONTENT_JOBS:
-    if all(existing.id != _spec.id for existing in JOBS):
-        JOBS.append(_spec)
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cityapp.auth.service import SCHEDULER
 from cityapp.feedback.service.reports import recount_supporters
 from cityapp.feedback.service.retention import apply_retention
-from cityapp.scheduler import JOBS, Daily, JobSpec
+from cityapp.scheduling import Daily, JobSpec
 
 
 def run_retention() -> dict[str, int]:
@@ -16,12 +16,11 @@ def run_retention() -> dict[str, int]:
     return counts
 
 
-RETENTION = JobSpec(
-    id="feedback-retention",
-    func=run_retention,
-    schedule=lambda app: Daily(app.config["CITYAPP_REPORT_RETENTION_HOUR"]),
-    description="GDPR retention for citizen reports",
+JOBS = (
+    JobSpec(
+        id="feedback.retention",
+        func=run_retention,
+        schedule=lambda app: Daily(app.config["CITYAPP_REPORT_RETENTION_HOUR"]),
+        description="GDPR retention for citizen reports",
+    ),
 )
-
-if all(spec.id != RETENTION.id for spec in JOBS):
-    JOBS.append(RETENTION)

@@ -8,7 +8,7 @@ from flask import current_app
 
 from cityapp.db import utcnow
 from cityapp.kiosks.service import commands, health, pairing
-from cityapp.scheduler import JOBS, Every, JobSpec
+from cityapp.scheduling import Every, JobSpec
 
 
 def sweep() -> dict[str, int]:
@@ -41,7 +41,7 @@ def housekeeping() -> dict[str, int]:
     }
 
 
-KIOSK_JOBS = [
+JOBS = (
     JobSpec(
         id="kiosks.health-sweep",
         func=sweep,
@@ -61,8 +61,4 @@ KIOSK_JOBS = [
         schedule=lambda app: Every(300),
         description="expire stale stele commands, purge finished pairing requests",
     ),
-]
-
-for _spec in KIOSK_JOBS:
-    if all(existing.id != _spec.id for existing in JOBS):
-        JOBS.append(_spec)
+)

@@ -1,23 +1,45 @@
-"""Scheduled sending of the mail outbox."""
+"""Scheduled sending of the mail outbox: the edge that commits around each delivery."""
 
 from __future__ import annotations
 
-from cityapp.mail.service import send_due_mail
-from cityapp.scheduler import JOBS, Every, JobSpec, runner_name
+from datetime import datetime
 
-
-def send_mail() -> dict[str, int]:
-    """Send due messages from the outbox (claims each row before sending; commits)."""
-    return send_due_mail(runner=runner_name())
-
-
-SEND_MAIL = JobSpec(
-    id="mail-outbox",
-    func=send_mail,
-    schedule=lambda app: Every(app.config["CITYAPP_MAIL_INTERVAL_S"]),
-    description="send queued mail with retry and backoff",
-    misfire_grace_s=60,
+from cityapp.db import db, set_sqlite_begin_mode, utcnow
+from cityapp.mail.service import (
+    claim_mail,
+    deliver_claimed_mail,
+    due_mail_ids,
+    fail_interrupted_mail,
 )
+from cityapp.scheduling import Every, JobSpec, runner_name
 
-if all(spec.id != SEND_MAIL.id for spec in JOBS):
-    JOBS.append(SEND_MAIL)
+
+def send_due_mail(
+    now: datetime | None = None, runner: str | None = None, limit: int = 50
+) -> dict[str, int]:
+    """Send due messages from the outbox, each at most once. Commits the claim of each message
+    before any byte goes to the SMTP server, then its outcome."""
+    now = now or utcnow()
+    runner = runner or runner_name()
+    set_sqlite_begin_mode("IMMEDIATE")
+    counts = {"sent": 0, "retry": 0, "failed": 0, "interrupted": fail_interrupted_mail(now)}
+    db.session.commit()
+    for message_id in due_mail_ids(now, limit):
+        claimed = claim_mail(message_id, runner, now)
+        db.session.commit()
+        if not claimed:
+            continue  # another sender took it
+        counts[deliver_claimed_mail(message_id, now)] += 1
+        db.session.commit()
+    return counts
+
+
+JOBS = (
+    JobSpec(
+        id="mail.outbox",
+        func=send_due_mail,
+        schedule=lambda app: Every(app.config["CITYAPP_MAIL_INTERVAL_S"]),
+        description="send queued mail with retry and backoff",
+        misfire_grace_s=60,
+    ),
+)

@@ -1,7 +1,7 @@
 """The outbox: ``enqueue_mail`` adds a row in the caller's transaction (so mail exists only if
-the change that caused it commits); ``send_due_mail`` runs in the scheduler and sends each
-message at most once: it claims the row in a committed transaction before talking to the
-SMTP server and records the outcome afterwards."""
+the change that caused it commits); the scheduler's ``mail.outbox`` job (cityapp.mail.jobs)
+claims each due row, commits the claim, then ``deliver_claimed_mail`` talks to the SMTP server
+and the job commits the outcome. Nothing here commits."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from email.utils import format_datetime, make_msgid
 from flask import current_app
 from sqlalchemy import select, update
 
-from cityapp.db import db, set_sqlite_begin_mode, utcnow
+from cityapp.db import db, utcnow
 from cityapp.mail.models import MailMessage, MailStatus
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,8 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, config["CITYAPP_MAIL_BACKOFF_MAX_S"]))
 
 
-def _claim(message_id: int, runner: str, now: datetime) -> bool:
-    """Take the row for this sender and commit, before any byte goes to the SMTP server."""
+def claim_mail(message_id: int, runner: str, now: datetime) -> bool:
+    """Take the row for this sender (the caller commits the claim before sending)."""
     claimed = db.session.execute(
         update(MailMessage)
         .where(
@@ -106,11 +106,10 @@ def _claim(message_id: int, runner: str, now: datetime) -> bool:
         .values(status=MailStatus.SENDING, claimed_at=now, claimed_by=runner)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
     return claimed == 1
 
 
-def _fail_interrupted(now: datetime) -> int:
+def fail_interrupted_mail(now: datetime) -> int:
     """A claim older than the stuck limit means the sender died mid-send: the outcome is
     unknown, so the message is failed rather than risk sending it twice."""
     cutoff = now - timedelta(seconds=current_app.config["CITYAPP_MAIL_STUCK_AFTER_S"])
@@ -123,48 +122,42 @@ def _fail_interrupted(now: datetime) -> int:
     return result.rowcount or 0
 
 
-def send_due_mail(now: datetime | None = None, runner: str = "scheduler", limit: int = 50):
-    """Send queued messages that are due. Commits (a job): claim, send, record, per message."""
-    now = now or utcnow()
-    set_sqlite_begin_mode("IMMEDIATE")
-    counts = {"sent": 0, "retry": 0, "failed": 0, "interrupted": _fail_interrupted(now)}
-    db.session.commit()
-    due = db.session.scalars(
-        select(MailMessage.id)
-        .where(MailMessage.status == MailStatus.QUEUED, MailMessage.next_attempt_at <= now)
-        .order_by(MailMessage.next_attempt_at, MailMessage.id)
-        .limit(limit)
-    ).all()
+def due_mail_ids(now: datetime, limit: int) -> list[int]:
+    """Queued messages whose next attempt is due, oldest first."""
+    return list(
+        db.session.scalars(
+            select(MailMessage.id)
+            .where(MailMessage.status == MailStatus.QUEUED, MailMessage.next_attempt_at <= now)
+            .order_by(MailMessage.next_attempt_at, MailMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def deliver_claimed_mail(message_id: int, now: datetime) -> str:
+    """Talk to the SMTP server for one claimed message and record the outcome on the row:
+    ``sent``, ``retry`` (queued again with backoff) or ``failed``. The caller commits."""
+    message = db.session.get(MailMessage, message_id)
+    assert message is not None
+    message.attempts += 1
     max_attempts = current_app.config["CITYAPP_MAIL_MAX_ATTEMPTS"]
-    for message_id in due:
-        if not _claim(message_id, runner, now):
-            continue  # another sender took it
-        message = db.session.get(MailMessage, message_id)
-        assert message is not None
-        message.attempts += 1
-        try:
-            _deliver(_build(message))
-        except PermanentMailError as exc:
-            message.status, message.last_error = MailStatus.FAILED, str(exc)[:500]
-            counts["failed"] += 1
-            log.warning("mail %s failed permanently: %s", message.id, exc)
-        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            error = f"{exc.__class__.__name__}: {exc}"[:500]
-            message.last_error = error
-            if message.attempts >= max_attempts:
-                message.status = MailStatus.FAILED
-                counts["failed"] += 1
-                log.warning(
-                    "mail %s failed after %s attempts: %s", message.id, message.attempts, error
-                )
-            else:
-                message.status = MailStatus.QUEUED
-                message.next_attempt_at = now + _backoff(message.attempts)
-                counts["retry"] += 1
-                log.info("mail %s deferred (attempt %s): %s", message.id, message.attempts, error)
-        else:
-            message.status, message.sent_at, message.last_error = MailStatus.SENT, utcnow(), None
-            counts["sent"] += 1
-            log.info("mail %s sent", message.id)
-        db.session.commit()
-    return counts
+    try:
+        _deliver(_build(message))
+    except PermanentMailError as exc:
+        message.status, message.last_error = MailStatus.FAILED, str(exc)[:500]
+        log.warning("mail %s failed permanently: %s", message.id, exc)
+        return "failed"
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+        error = f"{exc.__class__.__name__}: {exc}"[:500]
+        message.last_error = error
+        if message.attempts >= max_attempts:
+            message.status = MailStatus.FAILED
+            log.warning("mail %s failed after %s attempts: %s", message.id, message.attempts, error)
+            return "failed"
+        message.status = MailStatus.QUEUED
+        message.next_attempt_at = now + _backoff(message.attempts)
+        log.info("mail %s deferred (attempt %s): %s", message.id, message.attempts, error)
+        return "retry"
+    message.status, message.sent_at, message.last_error = MailStatus.SENT, utcnow(), None
+    log.info("mail %s sent", message.id)
+    return "sent"

@@ -11,8 +11,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from cityapp.db import db, utcnow
+from cityapp.mail.jobs import send_due_mail
 from cityapp.mail.models import MailMessage
-from cityapp.mail.service import enqueue_mail, send_due_mail
+from cityapp.mail.service import enqueue_mail
 from tests.live import free_port
 
 
@@ -164,7 +165,7 @@ def test_interrupted_send_is_failed_not_resent(app, smtp_server):
 def test_mail_job_is_registered(app):
     from cityapp.scheduler import JOBS
 
-    assert "mail-outbox" in {spec.id for spec in JOBS}
+    assert "mail.outbox" in {spec.id for spec in JOBS}
 
 
 def test_html_alternative_is_sent_with_the_plain_text(app, smtp_server):
