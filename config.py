@@ -154,7 +154,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = _env_int("CITYAPP_SESSION_LIFETIME_S", 8 * 3600)
     REMEMBER_COOKIE_DURATION = 0
 
-    # CSRF: checked by cityapp.auth.csrf only for cookie-authenticated state changes.
+    # CSRF: cityapp.auth.permissions checks it, for cookie-authenticated state changes only.
     WTF_CSRF_CHECK_DEFAULT = False
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_HEADERS = ["X-CSRF-Token", "X-CSRFToken"]

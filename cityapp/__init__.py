@@ -143,9 +143,14 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errors(app: Flask) -> None:
+    """One error shape per surface, chosen by path: problem+json for /api/ (the default),
+    HTML for staff pages, the Open311 error list under /open311/."""
     from cityapp.errors import register_errors as install
+    from cityapp.errors import register_surface
+    from cityapp.feedback.open311.render import render_open311_error
 
     install(app)
+    register_surface(app, "/open311/", "open311", render_open311_error)
 
 
 def register_commands(app: Flask) -> None:

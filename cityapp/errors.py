@@ -1,7 +1,8 @@
 """AppError hierarchy and the one place that turns any error into a response.
 
 The surface decides the shape: RFC 9457 problem details under /api/ (and other machine paths),
-HTML pages for staff pages. Later surfaces (Open311) add their renderer to ``_RENDERERS``.
+HTML pages for staff pages. A surface with a shape of its own (Open311) is added by
+``register_surface`` from create_app; the table lives on the app, not in a module global.
 """
 
 from __future__ import annotations
@@ -187,10 +188,28 @@ def _html_error(
     return response
 
 
+# The built-in surfaces by path prefix; a domain adds its own with register_surface.
+DEFAULT_SURFACES: tuple[tuple[str, str], ...] = (
+    ("/api/", "problem"),
+    ("/staff/", "html"),
+    ("/healthz", "problem"),
+    ("/readyz", "problem"),
+    ("/media/", "problem"),
+    ("/feeds/", "problem"),
+)
+
+# renderer(status, title, detail, slug, errors, headers) -> Response
+Renderer = Callable[..., Response]
+
+
+def _surfaces() -> tuple[list[tuple[str, str]], dict[str, Renderer]]:
+    return current_app.extensions["cityapp.error_surfaces"]
+
+
 def _surface() -> str:
     """Which error shape this request gets, decided by path alone."""
     path = request.path
-    for prefix, surface in _SURFACES:
+    for prefix, surface in _surfaces()[0]:
         if path == prefix.rstrip("/") or path.startswith(prefix):
             return surface
     # Machine clients that ask for JSON get JSON everywhere else too.
@@ -198,23 +217,12 @@ def _surface() -> str:
     return "problem" if best == "application/json" else "html"
 
 
-_SURFACES: list[tuple[str, str]] = [
-    ("/api/", "problem"),
-    ("/staff/", "html"),
-    ("/healthz", "problem"),
-    ("/readyz", "problem"),
-    ("/media/", "problem"),
-    ("/feeds/", "problem"),
-]
-
-# surface name -> renderer(status, title, detail, slug, errors, headers)
-_RENDERERS: dict[str, Callable[..., Response]] = {}
-
-
-def register_surface(prefix: str, name: str, renderer: Callable[..., Response]) -> None:
-    """Let a later surface (e.g. Open311) render its own error shape under a path prefix."""
-    _SURFACES.insert(0, (prefix, name))
-    _RENDERERS[name] = renderer
+def register_surface(app: Flask, prefix: str, name: str, renderer: Renderer) -> None:
+    """Let a surface of its own (e.g. Open311) render its error shape under a path prefix;
+    called from create_app after register_errors."""
+    prefixes, renderers = app.extensions["cityapp.error_surfaces"]
+    prefixes.insert(0, (prefix, name))
+    renderers[name] = renderer
 
 
 def render_error(
@@ -234,8 +242,9 @@ def render_error(
         return problem_response(
             status, title, detail, slug=slug, errors=errors, headers=headers, extra=extra
         )
-    if surface in _RENDERERS:
-        return _RENDERERS[surface](status, title, detail, slug, errors, headers)
+    renderers = _surfaces()[1]
+    if surface in renderers:
+        return renderers[surface](status, title, detail, slug, errors, headers)
     return _html_error(status, title, detail, headers, extra)
 
 
@@ -341,6 +350,7 @@ def handle_unexpected_error(error: Exception) -> Response:
 
 def register_errors(app: Flask) -> None:
     """Install the handlers; called after the API so ours replace flask-smorest's."""
+    app.extensions["cityapp.error_surfaces"] = (list(DEFAULT_SURFACES), {})
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected_error)

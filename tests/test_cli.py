@@ -294,7 +294,7 @@ def test_run_dev_script_serves_the_app_and_stops_everything_on_ctrl_c(tmp_path):
             _get(base + "/api/v1/news?q=Schwimmbad&lat=51.31&lon=9.45")
 
             deadline = time.monotonic() + 15
-            while "started with jobs: housekeeping" not in log_path.read_text():
+            while "started with jobs: core.housekeeping" not in log_path.read_text():
                 assert time.monotonic() < deadline, log_path.read_text()
                 time.sleep(0.2)
             members = _group_members(script.pid)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 from PIL import Image
 
@@ -155,7 +156,8 @@ def test_files_of_failed_uploads_are_swept_once_old_enough(app, media_dir):
     from cityapp.auth.service import CLI
     from cityapp.content import media
     from cityapp.db import db, utcnow
-    from cityapp.scheduler import get_job, run_guarded
+    from cityapp.scheduler import get_job
+    from cityapp.scheduling import run_guarded
 
     with app.app_context():
         kept, _ = media.store_image(CLI, _png((40, 30)))
@@ -181,8 +183,8 @@ def test_files_of_failed_uploads_are_swept_once_old_enough(app, media_dir):
         directory = media_dir / again.sha256[:2] / again.sha256
         for path in [*directory.iterdir(), directory]:
             os.utime(path, (old, old))
-        run = run_guarded(get_job("media-orphans"), utcnow())
-        assert run.status == "succeeded" and "'orphan_media_purged': 1" in run.result
+        run = run_guarded(get_job("media.orphans"), utcnow())
+        assert run.status == "succeeded" and json.loads(run.result)["orphan_media_purged"] == 1
         assert not storage.exists(f"{again.sha256}/original")
         assert storage.exists(f"{kept_sha}/original")
 

@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from cityapp.db import db, utcnow
+from cityapp.mail.jobs import send_due_mail
 from cityapp.mail.models import MailMessage
-from cityapp.mail.service import send_due_mail
 from cityapp.signals import report_status_changed
 from tests.live import free_port
 from tests.mail.test_outbox import Inbox

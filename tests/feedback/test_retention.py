@@ -15,7 +15,8 @@ from cityapp.db import db, utcnow
 from cityapp.feedback.models import Report, ReportContact, ReportPhoto
 from cityapp.feedback.service.categories import find_category
 from cityapp.feedback.service.retention import apply_retention
-from cityapp.scheduler import get_job, run_guarded
+from cityapp.scheduler import get_job
+from cityapp.scheduling import run_guarded
 from tests.feedback.conftest import jpeg
 
 
@@ -144,7 +145,7 @@ def test_old_reports_anonymised_by_the_nightly_job(
     _, young = submit()
     _age(app, old["id"], created_at=timedelta(days=400))
     with app.app_context():
-        run = run_guarded(get_job("feedback-retention"), utcnow())
+        run = run_guarded(get_job("feedback.retention"), utcnow())
         assert run.status == "succeeded", run.result
         report = db.session.get(Report, old["id"])
         assert report.anonymised_at is not None

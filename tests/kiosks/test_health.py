@@ -548,7 +548,8 @@ def test_availability_night_mode_is_not_expected(ctx):
 
 
 def test_jobs_are_registered_and_run_guarded(app):
-    from cityapp.scheduler import JOBS, Every, get_job, run_guarded
+    from cityapp.scheduler import JOBS, get_job
+    from cityapp.scheduling import Every, run_guarded
 
     ids = {spec.id for spec in JOBS}
     assert {"kiosks.health-sweep", "kiosks.availability"} <= ids

@@ -3,6 +3,7 @@ at-least-once delivery, idempotent results, expiry, and the rekey rotation."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -245,7 +246,8 @@ def test_commands_are_validated(pair, admin_client):
 
 
 def test_the_housekeeping_job_expires_commands_nobody_collected(app, pair, admin_client):
-    from cityapp.scheduler import get_job, run_guarded
+    from cityapp.scheduler import get_job
+    from cityapp.scheduling import run_guarded
 
     device = pair()
     stale = _command(admin_client, device, "screenshot", ttl_s=60)
@@ -255,7 +257,7 @@ def test_the_housekeeping_job_expires_commands_nobody_collected(app, pair, admin
         db.session.commit()
         run = run_guarded(get_job("kiosks.housekeeping"), utcnow())
         assert run.status == "succeeded", run.result
-        assert "'commands_expired': 1" in run.result
+        assert json.loads(run.result)["commands_expired"] == 1
         statuses = dict(db.session.execute(select(DeviceCommand.id, DeviceCommand.status)).all())
     assert statuses == {stale["id"]: "expired", fresh["id"]: "pending"}
 

@@ -338,13 +338,3 @@ def request_updates(fmt: str):
         for event in db.session.scalars(query)
     ]
     return respond(fmt, "request_updates", items, item="request_update")
-
-
-def _register_error_surface() -> None:
-    from cityapp.errors import register_surface
-    from cityapp.feedback.open311.render import render_open311_error
-
-    register_surface("/open311/", "open311", render_open311_error)
-
-
-_register_error_surface()  # once per process: module import
