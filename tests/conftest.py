@@ -59,10 +59,21 @@ def app(database_url: str) -> Iterator[Flask]:
     )
     from flask_migrate import upgrade
 
+    app.test_client_class = BufferedClient
     with app.app_context():
         _reset_schema()
         upgrade()
     return app
+
+
+class BufferedClient(FlaskClient):
+    """A test client that reads every response to its end and closes it, as a WSGI server
+    does; otherwise each streamed file (media, the player, Swagger UI) stays open until the
+    garbage collector finds it, and ``filterwarnings = error`` turns that into a failure."""
+
+    def open(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
 
 
 class _ConnectionBoundSession(FlaskSQLAlchemySession):
