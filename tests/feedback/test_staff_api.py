@@ -103,7 +103,7 @@ def test_bulk_actions(app, category, submit, moderator_client, make_staff):
 
 def test_csv_export_public_and_full(app, category, submit, moderator_client, admin_client):
     submit(contact={"email": "x@example.org"}, description="=HYPERLINK(evil) Loch")
-    response = moderator_client.get("/api/v1/staff/reports/export.csv")
+    response = moderator_client.get("/api/v1/staff/reports/export.csv", buffered=False)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.is_streamed
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))

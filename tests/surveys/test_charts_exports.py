@@ -99,7 +99,9 @@ def test_ballots_csv_is_anonymous_and_complete(
             comment=None,
         ),
     )
-    rows = _csv(editor_client.get(f"/api/v1/staff/surveys/{ref.id}/exports/ballots.csv"))
+    rows = _csv(
+        editor_client.get(f"/api/v1/staff/surveys/{ref.id}/exports/ballots.csv", buffered=False)
+    )
     assert len(rows) == 2
     header = list(rows[0])
     assert header[:4] == ["row", "submitted_on", "channel", "district"]
@@ -138,7 +140,9 @@ def test_ballots_csv_is_anonymous_and_complete(
 def test_results_csv(make_survey, cast_ballots, editor_client, moderator_client):
     ref = make_survey()
     cast_ballots(ref, 2, ref.full_ballot())
-    rows = _csv(editor_client.get(f"/api/v1/staff/surveys/{ref.id}/exports/results.csv"))
+    rows = _csv(
+        editor_client.get(f"/api/v1/staff/surveys/{ref.id}/exports/results.csv", buffered=False)
+    )
     participants = next(r for r in rows if r["title"] == "participants")
     assert participants["respondents"] == "2"
     bike = next(r for r in rows if r["answer"] == "Fahrrad")
