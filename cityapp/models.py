@@ -2,13 +2,7 @@
 
 from cityapp.auth.models import ApiToken, AuditEntry, Installation, LoginThrottle, StaffUser
 from cityapp.content import jobs as _content_jobs  # noqa: F401 - registers the content jobs
-from cityapp.content.models import (
-    Announcement,
-    ContentTombstone,
-    District,
-    MediaAsset,
-    NewsItem,
-)
+from cityapp.content.models import Announcement, ContentTombstone, NewsItem
 from cityapp.feedback import jobs as _feedback_jobs  # noqa: F401 - registers the retention job
 from cityapp.feedback.models import (
     Report,
@@ -29,6 +23,8 @@ from cityapp.kiosks.models import (
     PairingRequest,
 )
 from cityapp.mail.models import MailMessage
+from cityapp.media.models import MediaAsset
+from cityapp.places.models import District
 from cityapp.scheduler import JobRun
 from cityapp.surveys.models import (
     Survey,

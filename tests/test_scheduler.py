@@ -18,8 +18,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import create_engine, func, select
 
 from cityapp.auth.models import ApiToken, LoginThrottle
-from cityapp.content.models import District
 from cityapp.db import db, utcnow
+from cityapp.places.models import District
 from cityapp.scheduler import (
     JOBS,
     Daily,

@@ -9,12 +9,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from cityapp.auth.service import SCHEDULER
-from cityapp.content.media import get_storage
-from cityapp.content.models import MediaAsset
 from cityapp.db import db, utcnow
 from cityapp.feedback.models import Report, ReportContact, ReportPhoto
 from cityapp.feedback.service.categories import find_category
 from cityapp.feedback.service.retention import apply_retention
+from cityapp.media.models import MediaAsset
+from cityapp.media.service import get_storage
 from cityapp.scheduler import get_job, run_guarded
 from tests.feedback.conftest import jpeg
 
@@ -61,7 +61,7 @@ def test_category_override(app, category, submit, moderator_client):
 
 
 def test_photos_of_rejected_reports_deleted_after_30_days(
-    app, make_category, district_ids, submit, moderator_client
+    app, make_category, districts, submit, moderator_client
 ):
     make_category(is_auto_publish=False)
     _, rejected = submit(photos=[jpeg("red")])
@@ -99,7 +99,7 @@ def test_photos_of_rejected_reports_deleted_after_30_days(
 
 
 def test_purge_keeps_media_that_something_else_still_uses(
-    app, make_category, district_ids, submit, moderator_client, editor_client
+    app, make_category, districts, submit, moderator_client, editor_client
 ):
     make_category(is_auto_publish=False)
     _, rejected = submit(photos=[jpeg("green")])
@@ -136,9 +136,7 @@ def _photo_id(report_id: int) -> int:
     return db.session.scalar(select(ReportPhoto.id).where(ReportPhoto.report_id == report_id))
 
 
-def test_old_reports_anonymised_by_the_nightly_job(
-    app, category, submit, district_ids, monkeypatch
-):
+def test_old_reports_anonymised_by_the_nightly_job(app, category, submit, districts, monkeypatch):
     monkeypatch.setitem(app.config, "CITYAPP_REPORT_ANONYMISE_AFTER_DAYS", 365)
     _, old = submit(address="Marktplatz 1", contact={"email": "a@example.org"})
     _, young = submit()
