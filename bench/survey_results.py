@@ -173,8 +173,8 @@ def main() -> None:
 
     from cityapp import create_app
     from cityapp.auth.service import CLI
-    from cityapp.content.service import upsert_district
     from cityapp.db import db
+    from cityapp.places.service import upsert_district
     from cityapp.surveys import service
     from cityapp.surveys.models import Survey, SurveyAnswer
 

@@ -104,6 +104,19 @@ def register_extensions(app: Flask) -> None:
 
     register_http(app)
     register_auth(app)
+    register_receivers(app)
+
+
+def register_receivers(app: Flask) -> None:
+    """Connect the reactions between packages (signals, media reference checks)."""
+    from cityapp.content.service.areas import retarget_area_announcements
+    from cityapp.content.service.images import news_uses_media
+    from cityapp.media.service import register_media_file_cleanup, register_media_reference
+    from cityapp.signals import district_areas_changed
+
+    district_areas_changed.connect(retarget_area_announcements)
+    register_media_reference(news_uses_media)
+    register_media_file_cleanup()
 
 
 def register_blueprints(app: Flask) -> None:
@@ -111,7 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from cityapp.auth import api as auth_api
     from cityapp.auth import views as auth_views
     from cityapp.content import api as content_api
-    from cityapp.content import feeds, media_views
+    from cityapp.content import feeds
     from cityapp.content import staff_api as content_staff_api
     from cityapp.feedback import api as feedback_api
     from cityapp.feedback import staff_api as feedback_staff_api
@@ -120,10 +133,17 @@ def register_blueprints(app: Flask) -> None:
     from cityapp.kiosks import fleet_api as kiosk_fleet_api
     from cityapp.kiosks import player_views
     from cityapp.kiosks import staff_api as kiosk_staff_api
+    from cityapp.media import staff_api as media_staff_api
+    from cityapp.media import views as media_views
+    from cityapp.places import api as places_api
+    from cityapp.places import staff_api as places_staff_api
     from cityapp.surveys import api as surveys_api
     from cityapp.surveys import staff_api as surveys_staff_api
 
     api.register_blueprint(auth_api.blp)
+    api.register_blueprint(places_api.blp)
+    api.register_blueprint(places_staff_api.blp)
+    api.register_blueprint(media_staff_api.blp)
     api.register_blueprint(content_api.blp)
     api.register_blueprint(content_staff_api.blp)
     api.register_blueprint(surveys_api.blp)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
-from cityapp.content.service import upsert_district
 from cityapp.content.service.demo import seed_content
 from cityapp.feedback.service.demo import seed_feedback
 from cityapp.kiosks.demo import seed_kiosks
+from cityapp.places.demo import seed_districts
 from cityapp.surveys.demo import seed_demo_surveys
 
 DEMO_PASSWORD = "musterstadt-demo"
@@ -16,30 +16,6 @@ DEMO_STAFF = [
     ("admin@musterstadt.example", "Anna Admin", Role.ADMIN),
     ("redaktion@musterstadt.example", "Erik Redaktion", Role.EDITOR),
     ("moderation@musterstadt.example", "Mona Moderation", Role.MODERATOR),
-]
-
-
-def _square(lon: float, lat: float, size: float = 0.02) -> dict:
-    return {
-        "type": "Polygon",
-        "coordinates": [
-            [
-                [lon, lat],
-                [lon + size, lat],
-                [lon + size, lat + size],
-                [lon, lat + size],
-                [lon, lat],
-            ]
-        ],
-    }
-
-
-# Musterstadt lies (fictionally) around 51.30 N, 9.45 E; ARS are in the fictional 06-633 range.
-DEMO_DISTRICTS = [
-    ("altstadt", "Altstadt", "066330001001", _square(9.44, 51.30)),
-    ("nordviertel", "Nordviertel", "066330001002", _square(9.44, 51.32)),
-    ("suedhang", "Südhang", "066330001003", _square(9.44, 51.28)),
-    ("oberdorf", "Oberdorf", "066330001004", _square(9.46, 51.30)),
 ]
 
 
@@ -53,10 +29,7 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict[str, int]:
             staff += 1
         elif not user.is_active:
             update_staff_user(CLI, user, is_active=True)
-    district_ids = [
-        upsert_district(CLI, slug=slug, name=name, ars=ars, polygon=polygon, position=position).id
-        for position, (slug, name, ars, polygon) in enumerate(DEMO_DISTRICTS)
-    ]
+    district_ids = seed_districts(CLI)
     content = seed_content(CLI)
     surveys = seed_demo_surveys(district_ids)
     feedback = seed_feedback(CLI)
@@ -64,7 +37,7 @@ def seed_demo(password: str = DEMO_PASSWORD) -> dict[str, int]:
     kiosks = seed_kiosks(CLI)
     return {
         "staff_created": staff,
-        "districts": len(DEMO_DISTRICTS),
+        "districts": len(district_ids),
         **content,
         **surveys,
         **feedback,

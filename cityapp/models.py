@@ -2,13 +2,7 @@
 migrations against (create_app hands it to the migration setup)."""
 
 from cityapp.auth.models import ApiToken, AuditEntry, Installation, LoginThrottle, StaffUser
-from cityapp.content.models import (
-    Announcement,
-    ContentTombstone,
-    District,
-    MediaAsset,
-    NewsItem,
-)
+from cityapp.content.models import Announcement, ContentTombstone, NewsItem
 from cityapp.feedback.models import (
     Report,
     ReportCategory,
@@ -27,6 +21,8 @@ from cityapp.kiosks.models import (
     PairingRequest,
 )
 from cityapp.mail.models import MailMessage
+from cityapp.media.models import MediaAsset
+from cityapp.places.models import District
 from cityapp.scheduling import JobRun
 from cityapp.surveys.models import (
     Survey,

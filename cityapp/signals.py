@@ -45,6 +45,13 @@ survey_changed = _signals.signal("survey-changed")
 #: correct what they derived from those rows (supporter counts). Receivers must not commit.
 installation_deleting = _signals.signal("installation-deleting")
 
+#: District polygons changed: a district was created, its polygon edited, or it was deleted
+#: (sender="district", keyword arguments ``district_id`` and ``action``: "create", "update",
+#: "delete"). Sent synchronously inside the changing transaction, after the flush, so
+#: receivers re-derive what they computed from the polygons (announcements aimed at an area)
+#: in the same transaction. Receivers must not commit.
+district_areas_changed = _signals.signal("district-areas-changed")
+
 _PENDING_KEY = "cityapp_pending_signals"
 _BEFORE_COMMIT_KEY = "cityapp_before_commit_signals"
 

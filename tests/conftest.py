@@ -170,6 +170,51 @@ def make_token(app: Flask):
     return factory
 
 
+# --- places and media --------------------------------------------------------------------
+
+
+def square(lon: float, lat: float, size: float = 0.02) -> dict:
+    """A GeoJSON square with its south-west corner at (lon, lat)."""
+    return {
+        "type": "Polygon",
+        "coordinates": [
+            [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def media_dir(app: Flask, tmp_path) -> Iterator[Any]:
+    """Every test stores media in its own directory."""
+    previous = app.config["CITYAPP_MEDIA_DIR"]
+    app.config["CITYAPP_MEDIA_DIR"] = str(tmp_path / "media")
+    yield tmp_path / "media"
+    app.config["CITYAPP_MEDIA_DIR"] = previous
+
+
+@pytest.fixture
+def districts(app: Flask) -> dict[str, int]:
+    """Three districts by slug, in display order: altstadt (9.44-9.46 E) and oberdorf
+    (9.46-9.48 E) side by side at 51.30-51.32 N, with ARS; nordviertel without a boundary."""
+    from cityapp.auth.service import CLI
+    from cityapp.places.service import create_district
+
+    rows = [
+        ("altstadt", "Altstadt", "066330001001", square(9.44, 51.30)),
+        ("oberdorf", "Oberdorf", "066330001004", square(9.46, 51.30)),
+        ("nordviertel", "Nordviertel", None, None),
+    ]
+    with app.app_context():
+        ids = {
+            slug: create_district(
+                CLI, slug=slug, name=name, ars=ars, polygon=polygon, position=position
+            ).id
+            for position, (slug, name, ars, polygon) in enumerate(rows)
+        }
+        db.session.commit()
+    return ids
+
+
 # --- clients -----------------------------------------------------------------------------
 
 

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import func, select
 
 from cityapp.auth.models import AuditEntry, StaffUser
-from cityapp.content.models import District
 from cityapp.db import db
-from cityapp.demo import DEMO_DISTRICTS, DEMO_PASSWORD, DEMO_STAFF
+from cityapp.demo import DEMO_PASSWORD, DEMO_STAFF
+from cityapp.places.demo import DEMO_DISTRICTS
+from cityapp.places.models import District
 from tests.dbtools import BIN, REPO, cli_env, flask_cli, free_port
 
 PASSWORD = "ein-langes-passwort"

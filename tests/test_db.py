@@ -17,8 +17,8 @@ from sqlalchemy import event, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
 from cityapp import create_app
-from cityapp.content.models import District
 from cityapp.db import db, reset_sqlite_begin_mode, set_sqlite_begin_mode, utcnow
+from cityapp.places.models import District
 from cityapp.scheduling import JobRun
 from tests.dbtools import REPO
 
@@ -92,7 +92,7 @@ WORKER = r"""
 import json, sys, time
 from pathlib import Path
 from cityapp import create_app
-from cityapp.content.models import District
+from cityapp.places.models import District
 from cityapp.db import db, set_sqlite_begin_mode
 
 url, loops, mode, go = sys.argv[1], int(sys.argv[2]), sys.argv[3], Path(sys.argv[4])

@@ -19,8 +19,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import create_engine, func, select
 
 from cityapp.auth.models import ApiToken, LoginThrottle
-from cityapp.content.models import District
 from cityapp.db import db, utcnow
+from cityapp.places.models import District
 from cityapp.scheduler import JOBS, build_scheduler, get_job
 from cityapp.scheduling import Daily, Every, JobRun, JobSpec, run_guarded
 from tests.dbtools import BIN, REPO, cli_env, flask_cli, fresh_database

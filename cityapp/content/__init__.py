@@ -1,1 +1,1 @@
-"""Content domain: districts, news, announcements, media, public API and feeds."""
+"""Content domain: news, announcements, their public API and feeds (CAP, RSS, Atom)."""

@@ -1,4 +1,4 @@
-"""Public content API (no auth): news, announcements, districts; ETags, delta sync."""
+"""Public content API (no auth): news and announcements; ETags, delta sync."""
 
 from __future__ import annotations
 
@@ -7,31 +7,25 @@ from urllib.parse import urlencode
 
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from cityapp.content import present
-from cityapp.content.models import AnnouncementCategory, District
+from cityapp.content.models import AnnouncementCategory
 from cityapp.content.schemas import (
     AnnouncementPublicPageSchema,
     AnnouncementPublicQuerySchema,
     AnnouncementPublicSchema,
-    DistrictListSchema,
-    DistrictSchema,
     NewsPublicPageSchema,
     NewsPublicSchema,
-    PointQuerySchema,
     PublicQuerySchema,
 )
-from cityapp.content.service import districts as district_service
 from cityapp.content.service import visibility
 from cityapp.db import db, read_without_transaction, utcnow
 from cityapp.errors import NotFound, ValidationError
 from cityapp.http import conditional_json, make_etag, negotiate_language, paginate
+from cityapp.places import service as district_service
 
-blp = Blueprint(
-    "content", __name__, url_prefix="/api/v1", description="News, announcements, districts"
-)
+blp = Blueprint("content", __name__, url_prefix="/api/v1", description="News and announcements")
 
 
 def _filters(kind: str, args: dict[str, Any]) -> visibility.Filters:
@@ -173,33 +167,3 @@ def list_announcements(args):
 def get_announcement(item_id):
     """One current announcement in the negotiated language."""
     return public_detail("announcement", item_id)
-
-
-# --- districts ---------------------------------------------------------------------------
-
-
-@blp.get("/districts")
-@blp.response(200, DistrictListSchema)
-def list_districts():
-    """All districts with their polygons, in display order."""
-    key = db.session.execute(select(func.count(District.id), func.max(District.updated_at))).one()
-    etag = make_etag("districts", tuple(key))
-
-    def build():
-        rows = db.session.scalars(select(District).order_by(District.position, District.id))
-        return DistrictListSchema().dump({"items": list(rows)})
-
-    return conditional_json(etag, build)
-
-
-@blp.get("/districts/lookup")
-@blp.arguments(PointQuerySchema, location="query")
-@blp.response(200, DistrictSchema)
-@blp.alt_response(404, description="Inside the municipality but in no district.")
-@blp.alt_response(422, description="Outside the municipality.")
-def lookup_district(args):
-    """The district that contains a point (lat, lon)."""
-    district = district_service.find_district_at(args["lat"], args["lon"])
-    if district is None:
-        raise NotFound("The point lies in no district.")
-    return district

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from cityapp.content import cap
 from cityapp.content.models import Announcement, AnnouncementCategory
 from cityapp.content.present import base_url
-from cityapp.content.service import districts as district_service
 from cityapp.content.service import visibility
 from cityapp.content.service.common import html_to_text
 from cityapp.db import db, utcnow
 from cityapp.errors import NotFound, ValidationError
 from cityapp.http import if_none_match_hits, make_etag, not_modified
+from cityapp.places import service as district_service
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 

@@ -34,7 +34,7 @@ def flip_content_statuses() -> dict[str, int]:
 
 def purge_orphan_media() -> dict[str, int]:
     """Delete media files that no row references (failed uploads, failed deletions)."""
-    from cityapp.content.media import purge_orphan_files
+    from cityapp.media.service import purge_orphan_files
 
     min_age = current_app.config["CITYAPP_MEDIA_ORPHAN_MIN_AGE_S"]
     return {"orphan_media_purged": purge_orphan_files(min_age_s=min_age)}

@@ -1,4 +1,4 @@
-"""Content tables: districts, news, announcements, tombstones for delta sync, media assets."""
+"""Content tables: news, announcements and the tombstones for delta sync."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cityapp.db import TimestampMixin, db, utcnow
+from cityapp.places.models import District
 
 
 class ContentStatus(enum.StrEnum):
@@ -38,23 +39,6 @@ class Channel(enum.StrEnum):
     APP = "app"
     STELE = "stele"
     PUSH = "push"
-
-
-class District(TimestampMixin, db.Model):
-    """An Ortsteil: a named area with an optional polygon and an optional 12-digit ARS."""
-
-    __tablename__ = "districts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    slug: Mapped[str] = mapped_column(String(120), unique=True)
-    ars: Mapped[str | None] = mapped_column(String(12))
-    # GeoJSON Polygon or MultiPolygon geometry (WGS 84), if the boundary is known.
-    polygon: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
-    position: Mapped[int] = mapped_column(default=0)
-
-    def __repr__(self) -> str:
-        return f"<District {self.id} {self.slug}>"
 
 
 news_item_districts = Table(
@@ -198,26 +182,3 @@ class ContentTombstone(db.Model):
 
     def __repr__(self) -> str:
         return f"<ContentTombstone {self.kind}:{self.item_id} {self.reason}>"
-
-
-class MediaAsset(db.Model):
-    """A cleaned, re-encoded image stored content-addressed; variants are resized copies."""
-
-    __tablename__ = "media_assets"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    mime_type: Mapped[str] = mapped_column(String(40))
-    width: Mapped[int]
-    height: Mapped[int]
-    size_bytes: Mapped[int]
-    # {"thumbnail": {"sha256", "mime_type", "width", "height", "size_bytes"}, "display": ...}
-    variants: Mapped[dict] = mapped_column(JSON, default=dict)
-    is_public: Mapped[bool] = mapped_column(default=True)
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    def __repr__(self) -> str:
-        return f"<MediaAsset {self.sha256[:12]} {self.width}x{self.height}>"

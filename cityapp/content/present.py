@@ -7,17 +7,16 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from cityapp.content.models import Announcement, District, MediaAsset, NewsItem
+from cityapp.content.models import Announcement, NewsItem
 from cityapp.db import db
 from cityapp.http import pick_translation
+from cityapp.media.models import MediaAsset
+from cityapp.media.service import media_url
+from cityapp.places.models import District
 
 
 def base_url() -> str:
     return current_app.config["CITYAPP_BASE_URL"].rstrip("/")
-
-
-def media_url(sha: str, variant: str | None = None) -> str:
-    return f"{base_url()}/media/{sha}" + (f"/{variant}" if variant else "")
 
 
 def _language_used(values: dict | None, language: str) -> str:

@@ -7,18 +7,14 @@ from marshmallow import Schema, fields, validate
 
 from cityapp.content.models import AnnouncementCategory, AnnouncementLevel, Channel, ContentStatus
 from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
+from cityapp.media.schemas import MEDIA_URL_EXAMPLE, SHA256_EXAMPLE
+from cityapp.places.schemas import GeoJSON
 
 LANGUAGES = ("de", "en", "de-x-ls")
 _STATUSES = [s.value for s in ContentStatus]
 _LEVELS = [lv.value for lv in AnnouncementLevel]
 _ANNOUNCEMENT_CATEGORIES = [c.value for c in AnnouncementCategory]
 _CHANNELS = [c.value for c in Channel]
-
-# Example values for the OpenAPI document (one picture of the Hauptstraße works).
-_SHA256_EXAMPLE = "0db564ef880df75fed8abedc56798d1a0d77a8b9f86657876c47525491eb27e3"
-_DISPLAY_SHA256_EXAMPLE = "dd931f9360a838d8f99f7a1b18cdffcf27038383e1c6f18ca132217c7f3a6931"
-_THUMBNAIL_SHA256_EXAMPLE = "31220b35d544ded9dfc1656ea68d5630ac69e7963071150b81f407350ab0e8e7"
-_MEDIA_URL_EXAMPLE = f"https://app.musterstadt.example/media/{_SHA256_EXAMPLE}"
 
 
 def Translations(*, required: bool = False, example: str = "Text", **kw):
@@ -35,63 +31,6 @@ def Translations(*, required: bool = False, example: str = "Text", **kw):
     )
 
 
-def GeoJSON(**kw):
-    return fields.Dict(
-        metadata={
-            "description": "GeoJSON Polygon or MultiPolygon (WGS 84, [lon, lat]).",
-            "example": {
-                "type": "Polygon",
-                "coordinates": [[[9.44, 51.30], [9.46, 51.30], [9.46, 51.32], [9.44, 51.30]]],
-            },
-        },
-        **kw,
-    )
-
-
-# --- districts -------------------------------------------------------------------------
-
-
-class DistrictSchema(Schema):
-    """A district (Ortsteil)."""
-
-    id = fields.Integer(metadata={"example": 1})
-    name = fields.String(metadata={"example": "Altstadt"})
-    slug = fields.String(metadata={"example": "altstadt"})
-    ars = fields.String(allow_none=True, metadata={"example": "066330001001"})
-    polygon = GeoJSON(allow_none=True)
-    position = fields.Integer(metadata={"example": 0})
-    updated_at = UTCDateTime()
-
-
-class DistrictListSchema(Schema):
-    items = fields.List(fields.Nested(DistrictSchema))
-
-
-class DistrictInputSchema(Schema):
-    name = fields.String(
-        required=True, validate=validate.Length(min=1, max=120), metadata={"example": "Oberdorf"}
-    )
-    slug = fields.String(
-        required=True, validate=validate.Length(min=1, max=120), metadata={"example": "oberdorf"}
-    )
-    ars = fields.String(load_default=None, allow_none=True, metadata={"example": "066330001001"})
-    polygon = GeoJSON(load_default=None, allow_none=True)
-    position = fields.Integer(load_default=0, metadata={"example": 1})
-
-
-class DistrictUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120), metadata={"example": "Oberdorf"})
-    slug = fields.String(validate=validate.Length(min=1, max=120), metadata={"example": "oberdorf"})
-    ars = fields.String(allow_none=True, metadata={"example": "066330001002"})
-    polygon = GeoJSON(allow_none=True)
-    position = fields.Integer(metadata={"example": 1})
-
-
-class PointQuerySchema(Schema):
-    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
-
-
 # --- shared pieces ---------------------------------------------------------------------
 
 
@@ -99,13 +38,13 @@ class ImageInputSchema(Schema):
     sha256 = fields.String(
         required=True,
         validate=validate.Regexp(r"^[0-9a-f]{64}$"),
-        metadata={"example": _SHA256_EXAMPLE},
+        metadata={"example": SHA256_EXAMPLE},
     )
     alt = Translations(required=True, example="Bagger auf der Hauptstraße")
 
 
 class ImageRefSchema(Schema):
-    sha256 = fields.String(metadata={"example": _SHA256_EXAMPLE})
+    sha256 = fields.String(metadata={"example": SHA256_EXAMPLE})
     alt = Translations(example="Bagger auf der Hauptstraße")
 
 
@@ -151,12 +90,12 @@ class PublicDistrictRefSchema(Schema):
 
 
 class PublicImageSchema(Schema):
-    sha256 = fields.String(metadata={"example": _SHA256_EXAMPLE})
+    sha256 = fields.String(metadata={"example": SHA256_EXAMPLE})
     url = fields.String(
-        metadata={"description": "Cleaned full-size image.", "example": _MEDIA_URL_EXAMPLE}
+        metadata={"description": "Cleaned full-size image.", "example": MEDIA_URL_EXAMPLE}
     )
-    thumbnail_url = fields.String(metadata={"example": f"{_MEDIA_URL_EXAMPLE}/thumbnail"})
-    display_url = fields.String(metadata={"example": f"{_MEDIA_URL_EXAMPLE}/display"})
+    thumbnail_url = fields.String(metadata={"example": f"{MEDIA_URL_EXAMPLE}/thumbnail"})
+    display_url = fields.String(metadata={"example": f"{MEDIA_URL_EXAMPLE}/display"})
     width = fields.Integer(metadata={"example": 3000})
     height = fields.Integer(metadata={"example": 2000})
     alt = fields.String(metadata={"example": "Bagger auf der Hauptstraße"})
@@ -405,64 +344,3 @@ class AnnouncementPublicQuerySchema(PublicQuerySchema):
 
 class AnnouncementPublicPageSchema(PublicPageMixin):
     items = fields.List(fields.Nested(AnnouncementPublicSchema))
-
-
-# --- media -----------------------------------------------------------------------------
-
-
-class MediaVariantSchema(Schema):
-    url = fields.String(metadata={"example": f"{_MEDIA_URL_EXAMPLE}/display"})
-    sha256 = fields.String(metadata={"example": _DISPLAY_SHA256_EXAMPLE})
-    mime_type = fields.String(metadata={"example": "image/jpeg"})
-    width = fields.Integer(metadata={"example": 1600})
-    height = fields.Integer(metadata={"example": 1067})
-    size_bytes = fields.Integer(metadata={"example": 284311})
-
-
-class MediaSchema(Schema):
-    """A stored image: cleaned original plus variants."""
-
-    sha256 = fields.String(metadata={"example": _SHA256_EXAMPLE})
-    url = fields.String(metadata={"example": _MEDIA_URL_EXAMPLE})
-    mime_type = fields.String(metadata={"example": "image/jpeg"})
-    width = fields.Integer(metadata={"example": 3000})
-    height = fields.Integer(metadata={"example": 2000})
-    size_bytes = fields.Integer(metadata={"example": 1873402})
-    variants = fields.Dict(
-        keys=fields.String(),
-        values=fields.Nested(MediaVariantSchema),
-        metadata={
-            "description": "By variant name: thumbnail and display.",
-            "example": {
-                "thumbnail": {
-                    "url": f"{_MEDIA_URL_EXAMPLE}/thumbnail",
-                    "sha256": _THUMBNAIL_SHA256_EXAMPLE,
-                    "mime_type": "image/jpeg",
-                    "width": 400,
-                    "height": 267,
-                    "size_bytes": 31877,
-                },
-                "display": {
-                    "url": f"{_MEDIA_URL_EXAMPLE}/display",
-                    "sha256": _DISPLAY_SHA256_EXAMPLE,
-                    "mime_type": "image/jpeg",
-                    "width": 1600,
-                    "height": 1067,
-                    "size_bytes": 284311,
-                },
-            },
-        },
-    )
-    created_at = UTCDateTime()
-
-
-class MediaUploadSchema(Schema):
-    file = fields.Raw(
-        required=True,
-        metadata={
-            "type": "string",
-            "format": "binary",
-            "description": "The image file (JPEG, PNG or WebP).",
-            "example": "baustelle-hauptstrasse.jpg",
-        },
-    )

@@ -1,15 +1,15 @@
-"""Staff content API: districts (admin), news and announcements (editor, admin), media."""
+"""Staff content API: news and announcements (editor, admin)."""
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import current_staff, staff_required
-from cityapp.content import media, present
-from cityapp.content.models import Announcement, District, NewsItem
+from cityapp.content import present
+from cityapp.content.models import Announcement, NewsItem
 from cityapp.content.schemas import (
     AnnouncementInputSchema,
     AnnouncementPublicSchema,
@@ -17,12 +17,6 @@ from cityapp.content.schemas import (
     AnnouncementStaffSchema,
     AnnouncementUpdateSchema,
     CancelInputSchema,
-    DistrictInputSchema,
-    DistrictListSchema,
-    DistrictSchema,
-    DistrictUpdateSchema,
-    MediaSchema,
-    MediaUploadSchema,
     NewsInputSchema,
     NewsPublicSchema,
     NewsStaffPageSchema,
@@ -34,12 +28,11 @@ from cityapp.content.schemas import (
     StaffListQuerySchema,
 )
 from cityapp.content.service import announcements as announcement_service
-from cityapp.content.service import districts as district_service
 from cityapp.content.service import news as news_service
 from cityapp.content.service.visibility import matches_text
 from cityapp.db import db
 from cityapp.errors import ValidationError
-from cityapp.http import accepts, check_if_match, make_etag, page_response, paginate
+from cityapp.http import check_if_match, make_etag, page_response, paginate
 
 blp = Blueprint(
     "content_staff", __name__, url_prefix="/api/v1/staff", description="Content for staff"
@@ -65,60 +58,6 @@ def _staff_list(model, args):
         query = query.where(matches_text(model, args["q"]))
     order = [(model.updated_at, "desc"), (model.id, "desc")]
     return paginate(db.session, query, order, limit=args["limit"], cursor=args["cursor"])
-
-
-# --- districts (admin) -------------------------------------------------------------------
-
-
-@blp.get("/districts")
-@staff_required(*EDITORS)
-@blp.response(200, DistrictListSchema)
-def list_districts():
-    """All districts (editors read them to target content)."""
-    return {"items": list(db.session.scalars(select(District).order_by(District.position)))}
-
-
-@blp.post("/districts")
-@staff_required(Role.ADMIN)
-@blp.arguments(DistrictInputSchema)
-@blp.response(201, DistrictSchema)
-def create_district(data):
-    """Create a district with optional ARS and polygon (admin)."""
-    district = district_service.create_district(current_staff(), **data)
-    db.session.commit()
-    location = url_for("content_staff.get_district", district_id=district.id)
-    return district, 201, {"Location": location, "ETag": etag_of("district", district)}
-
-
-@blp.get("/districts/<int:district_id>")
-@staff_required(*EDITORS)
-@blp.response(200, DistrictSchema)
-def get_district(district_id):
-    """One district."""
-    return _reply("district", district_service.get_district(district_id))
-
-
-@blp.patch("/districts/<int:district_id>")
-@staff_required(Role.ADMIN)
-@blp.arguments(DistrictUpdateSchema)
-@blp.response(200, DistrictSchema)
-@blp.alt_response(412, description="If-Match did not match the current ETag.")
-def update_district(data, district_id):
-    """Change a district (admin; If-Match)."""
-    district = district_service.get_district(district_id)
-    check_if_match(etag_of("district", district))
-    district_service.update_district(current_staff(), district, **data)
-    db.session.commit()
-    return _reply("district", district)
-
-
-@blp.delete("/districts/<int:district_id>")
-@staff_required(Role.ADMIN)
-@blp.response(204)
-def delete_district(district_id):
-    """Delete a district; content aimed at it loses that target (admin)."""
-    district_service.delete_district(current_staff(), district_service.get_district(district_id))
-    db.session.commit()
 
 
 # --- news ----------------------------------------------------------------------------------
@@ -350,39 +289,3 @@ def preview_announcement(args, item_id):
     item = announcement_service.get_announcement(item_id)
     body = present.public_announcement(item, args["lang"])
     return body, 200, {"Content-Language": args["lang"]}
-
-
-# --- media ---------------------------------------------------------------------------------
-
-
-def media_body(asset) -> dict:
-    variants = {
-        name: {**info, "url": present.media_url(asset.sha256, name)}
-        for name, info in asset.variants.items()
-    }
-    return {
-        "sha256": asset.sha256,
-        "url": present.media_url(asset.sha256),
-        "mime_type": asset.mime_type,
-        "width": asset.width,
-        "height": asset.height,
-        "size_bytes": asset.size_bytes,
-        "variants": variants,
-        "created_at": asset.created_at,
-    }
-
-
-@blp.post("/media")
-@staff_required(*EDITORS)
-@accepts("multipart/form-data")
-@blp.arguments(MediaUploadSchema, location="files")
-@blp.response(201, MediaSchema)
-@blp.alt_response(413, description="Larger than CITYAPP_MAX_IMAGE_BYTES.")
-@blp.alt_response(415, description="Not a JPEG, PNG or WebP image.")
-@blp.alt_response(422, description="Damaged, truncated or too many pixels.")
-def upload_media(files):
-    """Upload a JPEG, PNG or WebP image (multipart field "file"); metadata is removed."""
-    data = files["file"].read(request.max_content_length or -1)
-    asset, created = media.store_image(current_staff(), data)
-    db.session.commit()
-    return media_body(asset), 201 if created else 200

@@ -15,7 +15,6 @@ from sqlalchemy.orm import selectinload
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import current_staff, staff_required
 from cityapp.auth.service import record_audit
-from cityapp.content import media
 from cityapp.db import db, utcnow
 from cityapp.errors import AppError, Forbidden, NotFound
 from cityapp.feedback import export
@@ -44,6 +43,7 @@ from cityapp.feedback.schemas import (
 )
 from cityapp.feedback.service import categories, reports, review, statistics, workflow
 from cityapp.http import paginate
+from cityapp.media import service as media
 
 blp = Blueprint(
     "feedback_staff", __name__, url_prefix="/api/v1/staff", description="Citizen reports for staff"

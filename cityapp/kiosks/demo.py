@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cityapp.auth.service import Actor, hash_secret
-from cityapp.content.models import Announcement, District
+from cityapp.content.models import Announcement
 from cityapp.content.service import announcements
 from cityapp.db import db, utcnow
 from cityapp.errors import NotFound
@@ -22,6 +22,7 @@ from cityapp.kiosks.models import Device, DeviceIncident, HealthState
 from cityapp.kiosks.service.auth import new_device_secret
 from cityapp.kiosks.service.devices import create_device
 from cityapp.kiosks.service.health import HealthRules, add_event, evaluate_state
+from cityapp.places.models import District
 
 DEMO_GROUP = "demo"
 ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]

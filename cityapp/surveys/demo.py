@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cityapp.auth.service import CLI
-from cityapp.content.models import District
 from cityapp.db import db, utcnow
+from cityapp.places.models import District
 from cityapp.surveys.models import ModerationStatus, Survey, SurveyAnswer, SurveyStatus
 from cityapp.surveys.service import (
     add_question,

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cityapp.content.models import District
 from cityapp.db import db
+from cityapp.places.models import District
 from cityapp.surveys.models import (
     ModerationStatus,
     QuestionType,

@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from cityapp.content.models import District
 from cityapp.db import TimestampMixin, db, utcnow
+from cityapp.places.models import District
 
 
 class SurveyStatus(enum.StrEnum):

@@ -1,4 +1,4 @@
-"""Content test helpers: create content through the services, a temp media directory."""
+"""Content test helpers: create news and announcements through the services."""
 
 from __future__ import annotations
 
@@ -9,15 +9,6 @@ import pytest
 
 from cityapp.auth.service import CLI
 from cityapp.db import db, utcnow
-
-
-def square(lon: float, lat: float, size: float = 0.02) -> dict:
-    return {
-        "type": "Polygon",
-        "coordinates": [
-            [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
-        ],
-    }
 
 
 def at(value: str) -> datetime:
@@ -44,30 +35,6 @@ def announcement_data(**overrides: Any) -> dict:
     }
     data.update(overrides)
     return data
-
-
-@pytest.fixture(autouse=True)
-def media_dir(app, tmp_path):
-    previous = app.config["CITYAPP_MEDIA_DIR"]
-    app.config["CITYAPP_MEDIA_DIR"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["CITYAPP_MEDIA_DIR"] = previous
-
-
-@pytest.fixture
-def districts(app) -> dict[str, int]:
-    """Two districts side by side: altstadt (9.44-9.46) and oberdorf (9.46-9.48)."""
-    from cityapp.content.service.districts import create_district
-
-    with app.app_context():
-        a = create_district(
-            CLI, slug="altstadt", name="Altstadt", ars="066330001001", polygon=square(9.44, 51.30)
-        )
-        b = create_district(
-            CLI, slug="oberdorf", name="Oberdorf", ars="066330001004", polygon=square(9.46, 51.30)
-        )
-        db.session.commit()
-        return {"altstadt": a.id, "oberdorf": b.id}
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from lxml import etree
 from cityapp.auth.service import CLI
 from cityapp.content.service import announcements
 from cityapp.db import db, utcnow
-from tests.conftest import assert_problem
-from tests.content.conftest import announcement_data, square
+from tests.conftest import assert_problem, square
+from tests.content.conftest import announcement_data
 
 CAP = "{urn:oasis:names:tc:emergency:cap:1.2}"
 

@@ -1,4 +1,4 @@
-"""Feedback test helpers: districts, categories, images, submitting reports via the API."""
+"""Feedback test helpers: categories, images, submitting reports via the API."""
 
 from __future__ import annotations
 
@@ -15,15 +15,6 @@ from cityapp.db import db
 # Altstadt: 9.44-9.46 E, 51.30-51.32 N (inside CITYAPP_BBOX 9.38,51.24,9.54,51.38).
 IN_ALTSTADT = (51.31, 9.45)
 OUTSIDE = (52.52, 13.40)  # Berlin
-
-
-def square(lon: float, lat: float, size: float = 0.02) -> dict:
-    return {
-        "type": "Polygon",
-        "coordinates": [
-            [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
-        ],
-    }
 
 
 def jpeg(color: str = "red", size: tuple[int, int] = (64, 48), exif_gps: bool = False) -> bytes:
@@ -46,25 +37,6 @@ def generous_rate_limits(app, monkeypatch):
     """Tests submit many reports; the rate-limit test sets its own small budgets."""
     monkeypatch.setitem(app.config, "CITYAPP_REPORT_RATE_LIMIT", "1000 per hour")
     monkeypatch.setitem(app.config, "CITYAPP_REPORT_IP_RATE_LIMIT", "1000 per hour")
-
-
-@pytest.fixture(autouse=True)
-def media_dir(app, tmp_path):
-    previous = app.config["CITYAPP_MEDIA_DIR"]
-    app.config["CITYAPP_MEDIA_DIR"] = str(tmp_path / "media")
-    yield tmp_path / "media"
-    app.config["CITYAPP_MEDIA_DIR"] = previous
-
-
-@pytest.fixture
-def district_ids(app) -> dict[str, int]:
-    from cityapp.content.service.districts import create_district
-
-    with app.app_context():
-        a = create_district(CLI, slug="altstadt", name="Altstadt", polygon=square(9.44, 51.30))
-        b = create_district(CLI, slug="oberdorf", name="Oberdorf", polygon=square(9.46, 51.30))
-        db.session.commit()
-        return {"altstadt": a.id, "oberdorf": b.id}
 
 
 def category_data(**overrides: Any) -> dict:
@@ -113,7 +85,7 @@ def make_category(app):
 
 
 @pytest.fixture
-def category(make_category, district_ids) -> str:
+def category(make_category, districts) -> str:
     make_category()
     return "strassenschaeden"
 

@@ -69,7 +69,7 @@ def test_filter_hit_keeps_auto_publish_category_pending(app, category, submit):
         assert {"kind": "personal_data", "detail": "phone"} in report.filter_hits
 
 
-def test_approve_edit_and_audit(app, make_category, district_ids, submit, moderator_client):
+def test_approve_edit_and_audit(app, make_category, districts, submit, moderator_client):
     make_category(is_auto_publish=False)
     _, body = submit(description="Schlagloch, Halter von KS-AB 123 weiß Bescheid")
     report_id = body["id"]
@@ -98,7 +98,7 @@ def test_approve_edit_and_audit(app, make_category, district_ids, submit, modera
     assert_problem(moderator_client.post(f"/api/v1/staff/reports/{report_id}/approve"), 409)
 
 
-def test_reject_with_reason_and_hide(app, make_category, district_ids, submit, moderator_client):
+def test_reject_with_reason_and_hide(app, make_category, districts, submit, moderator_client):
     make_category(is_auto_publish=False)
     _, first = submit()
     _, second = submit(description="Noch ein Schlagloch am Kreisel")

@@ -229,7 +229,7 @@ def test_service_request_updates(app, client, published, moderator_client, make_
     assert request["status_notes"] == "Wir kümmern uns"
 
 
-def test_private_categories_never_appear(app, client, make_category, district_ids, submit):
+def test_private_categories_never_appear(app, client, make_category, districts, submit):
     make_category(code="privat", name={"de": "Privat"}, is_private=True, attributes=[])
     _, body = submit(category="privat", attributes={})
     with app.app_context():

@@ -9,12 +9,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from cityapp.auth.service import SCHEDULER
-from cityapp.content.media import get_storage
-from cityapp.content.models import MediaAsset
 from cityapp.db import db, utcnow
 from cityapp.feedback.models import Report, ReportContact, ReportPhoto
 from cityapp.feedback.service.categories import find_category
 from cityapp.feedback.service.retention import apply_retention
+from cityapp.media.models import MediaAsset
+from cityapp.media.service import get_storage
 from cityapp.scheduler import get_job
 from cityapp.scheduling import run_guarded
 from tests.feedback.conftest import jpeg

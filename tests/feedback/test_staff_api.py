@@ -16,7 +16,7 @@ from tests.conftest import assert_problem
 from tests.feedback.conftest import category_data
 
 
-def test_category_crud_by_admin(app, admin_client, moderator_client, district_ids, submit):
+def test_category_crud_by_admin(app, admin_client, moderator_client, districts, submit):
     body = category_data(code="beleuchtung", name={"de": "Beleuchtung"})
     assert_problem(moderator_client.post("/api/v1/staff/report-categories", json=body), 403)
     response = admin_client.post("/api/v1/staff/report-categories", json=body)

@@ -19,7 +19,7 @@ def _count(app, model=Report) -> int:
         return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_submit_json_returns_id_and_tracking_token(app, category, submit, district_ids):
+def test_submit_json_returns_id_and_tracking_token(app, category, submit, districts):
     response, body = submit(contact={"email": "anna@example.org", "name": "Anna", "consent": True})
     assert response.status_code == 201, body
     assert body["tracking_token"].startswith("crt_") and len(body["tracking_token"]) > 40
@@ -28,7 +28,7 @@ def test_submit_json_returns_id_and_tracking_token(app, category, submit, distri
     assert body["possible_duplicates"] == []
     with app.app_context():
         report = db.session.get(Report, body["id"])
-        assert report.district_id == district_ids["altstadt"]
+        assert report.district_id == districts["altstadt"]
         assert report.attribute_values == {"gefahr": "ja"}
         assert body["tracking_token"] not in report.tracking_token_hash
         assert report.contact.email == "anna@example.org"
@@ -47,7 +47,7 @@ def test_submit_multipart_with_photos_strips_exif(app, category, submit, media_d
 
 
 def test_photos_of_unmoderated_reports_are_not_public(
-    app, make_category, district_ids, submit, moderator_client
+    app, make_category, districts, submit, moderator_client
 ):
     make_category(is_auto_publish=False)
     response, body = submit(photos=[jpeg("green")])

@@ -1,4 +1,4 @@
-"""Stele test helpers: districts, paired devices (through the real API), content and polls."""
+"""Stele test helpers: paired devices (through the real API), content and polls."""
 
 from __future__ import annotations
 
@@ -8,16 +8,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from cityapp.auth.service import CLI
-from cityapp.db import db
 from tests.conftest import ApiClient
 from tests.content.conftest import (  # noqa: F401 - fixtures shared with content tests
     announcement_data,
     make_announcement,
     make_news,
-    media_dir,
     news_data,
-    square,
 )
 from tests.surveys.conftest import create_survey_with, t
 
@@ -27,17 +23,6 @@ class Paired:
     id: int
     secret: str
     client: ApiClient  # sends the device secret
-
-
-@pytest.fixture
-def districts(app: Flask) -> dict[str, int]:
-    from cityapp.content.service.districts import create_district
-
-    with app.app_context():
-        a = create_district(CLI, slug="altstadt", name="Altstadt", polygon=square(9.44, 51.30))
-        b = create_district(CLI, slug="oberdorf", name="Oberdorf", polygon=square(9.46, 51.30))
-        db.session.commit()
-        return {"altstadt": a.id, "oberdorf": b.id}
 
 
 def start_pairing(client) -> dict:

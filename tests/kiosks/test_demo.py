@@ -44,7 +44,7 @@ def test_three_demo_steles_with_states_incident_and_schedules(app):
     steles = _steles(app)
     assert set(steles) == {"Marktplatz", "Nordpark", "Schule Südhang"}
     with app.app_context():
-        from cityapp.content.models import District
+        from cityapp.places.models import District
 
         slugs = {d.id: d.slug for d in db.session.scalars(select(District))}
         incidents = list(db.session.scalars(select(DeviceIncident)))

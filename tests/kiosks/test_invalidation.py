@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from cityapp.auth.service import CLI
-from cityapp.content.models import Announcement, District, NewsItem
+from cityapp.content.models import Announcement, NewsItem
 from cityapp.db import db, utcnow
 from cityapp.kiosks.models import Device
 from cityapp.kiosks.service import manifest
 from cityapp.kiosks.service.devices import mark_stale
+from cityapp.places.models import District
 from tests.kiosks.conftest import news_data, stele_poll
 
 
@@ -141,7 +142,7 @@ def test_district_renames_and_device_edits_mark_stale(app, pair, districts, admi
     ober = pair("Ober", district_id=districts["oberdorf"])
     _fresh(app, alt.id, ober.id)
     with app.app_context():
-        from cityapp.content.service.districts import update_district
+        from cityapp.places.service import update_district
 
         update_district(CLI, db.session.get(District, districts["altstadt"]), name="Alte Stadt")
         db.session.commit()

@@ -213,7 +213,7 @@ def test_look_ahead_items_and_next_change_at(pair, make_news):
 
 
 def test_media_are_referenced_with_size_and_listed_as_assets(app, pair, make_news):
-    from cityapp.content import media
+    from cityapp.media import service as media
 
     buffer = io.BytesIO()
     Image.new("RGB", (2000, 1000), (10, 120, 200)).save(buffer, format="JPEG")

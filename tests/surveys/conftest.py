@@ -1,4 +1,4 @@
-"""Survey factories: a survey with every question type, districts, installations."""
+"""Survey factories: a survey with every question type, installations."""
 
 from __future__ import annotations
 
@@ -130,22 +130,6 @@ def make_survey(app: Flask):
             return create_survey_with(ALL_TYPES if questions is None else questions, **kw)
 
     return factory
-
-
-@pytest.fixture
-def districts(app: Flask) -> list[int]:
-    from cityapp.auth.service import CLI
-    from cityapp.content.service import upsert_district
-
-    with app.app_context():
-        ids = [
-            upsert_district(CLI, slug=f"test-{slug}", name=name, position=i).id
-            for i, (slug, name) in enumerate(
-                [("altstadt", "Altstadt"), ("nord", "Nordviertel"), ("sued", "Südhang")]
-            )
-        ]
-        db.session.commit()
-    return ids
 
 
 @pytest.fixture

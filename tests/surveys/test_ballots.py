@@ -37,10 +37,10 @@ def _counts(app, survey_id):
 
 def test_full_ballot_is_stored_normalised(app, make_survey, installation_client, districts):
     ref = make_survey()
-    response = _post(installation_client, ref, ref.full_ballot(), district_id=districts[0])
+    response = _post(installation_client, ref, ref.full_ballot(), district_id=districts["altstadt"])
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert body["survey_id"] == ref.id and body["district_id"] == districts[0]
+    assert body["survey_id"] == ref.id and body["district_id"] == districts["altstadt"]
     assert body["channel"] == "app"
     assert response.headers["Location"].endswith(f"/api/v1/surveys/{ref.id}/my-ballot")
     answers = {a["question_id"]: a for a in body["answers"]}

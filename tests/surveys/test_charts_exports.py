@@ -88,7 +88,7 @@ def test_ballots_csv_is_anonymous_and_complete(
 ):
     ref = make_survey()
     other = {"question_id": ref.q["single"], "option_id": ref.o["single"][2], "other_text": "=1+1"}
-    cast_ballots(ref, 1, ref.full_ballot(single=other), district_id=districts[0])
+    cast_ballots(ref, 1, ref.full_ballot(single=other), district_id=districts["altstadt"])
     cast_ballots(
         ref,
         1,

@@ -142,7 +142,7 @@ def test_district_breakdown_applies_k_threshold(
     make_survey, cast_ballots, districts, editor_client, client
 ):
     ref = make_survey(results_visibility="live")
-    first, second, third = districts
+    first, second, third = districts["altstadt"], districts["oberdorf"], districts["nordviertel"]
     ballot = ref.full_ballot()
     cast_ballots(ref, 6, ballot, district_id=first)
     cast_ballots(ref, 5, ballot, district_id=second)
@@ -172,11 +172,11 @@ def test_district_breakdown_applies_k_threshold(
 
 def test_per_question_cells_below_k_are_suppressed(make_survey, cast_ballots, districts, client):
     ref = make_survey(results_visibility="live")
-    cast_ballots(ref, 3, ref.full_ballot(), district_id=districts[0])
-    cast_ballots(ref, 3, ref.full_ballot(scale=None), district_id=districts[0])
-    cast_ballots(ref, 6, ref.full_ballot(), district_id=districts[1])
+    cast_ballots(ref, 3, ref.full_ballot(), district_id=districts["altstadt"])
+    cast_ballots(ref, 3, ref.full_ballot(scale=None), district_id=districts["altstadt"])
+    cast_ballots(ref, 6, ref.full_ballot(), district_id=districts["oberdorf"])
     groups = client.get(f"/api/v1/surveys/{ref.id}/results?by=district").get_json()["districts"]
-    first = next(g for g in groups["groups"] if g["district_id"] == districts[0])
+    first = next(g for g in groups["groups"] if g["district_id"] == districts["altstadt"])
     scale = next(b for b in first["questions"] if b["question_id"] == ref.q["scale"])
     assert scale == {"question_id": ref.q["scale"], "type": "scale", "suppressed": True}
     single = next(b for b in first["questions"] if b["question_id"] == ref.q["single"])
@@ -272,7 +272,7 @@ def test_results_etag_and_304(make_survey, cast_ballots, client):
 
 def test_public_list_by_channel_district_and_language(make_survey, districts, client):
     everywhere = make_survey(title=t("Für alle", "For everyone"))
-    targeted = make_survey(title=t("Nur Altstadt"), district_ids=[districts[0]])
+    targeted = make_survey(title=t("Nur Altstadt"), district_ids=[districts["altstadt"]])
     stele = make_survey(
         [
             (
@@ -294,8 +294,8 @@ def test_public_list_by_channel_district_and_language(make_survey, districts, cl
         return [s["id"] for s in response.get_json()["items"]]
 
     assert ids() == [targeted.id, everywhere.id]
-    assert ids(f"?district_id={districts[1]}") == [everywhere.id]
-    assert ids(f"?district_id={districts[0]}") == [targeted.id, everywhere.id]
+    assert ids(f"?district_id={districts['oberdorf']}") == [everywhere.id]
+    assert ids(f"?district_id={districts['altstadt']}") == [targeted.id, everywhere.id]
     assert ids("?channel=stele") == [stele.id]
     response = client.get("/api/v1/surveys?lang=en&limit=1")
     assert response.headers["Content-Language"] == "en"
@@ -352,12 +352,14 @@ def test_counter_cells_match_a_group_by_over_the_answers(
 
     ref = make_survey(results_visibility="live")
     ballots = _three_ballots(ref)
-    cast_ballots(ref, 9, lambda n: ballots[n % 3], district_id=districts[1])
+    cast_ballots(ref, 9, lambda n: ballots[n % 3], district_id=districts["oberdorf"])
     cast_ballots(ref, 4, lambda n: ballots[n % 3])
     # Replacements move answers and districts: the old cells are decremented.
     api = make_installation()
     path = f"/api/v1/surveys/{ref.id}/ballots"
-    for number, district in enumerate((districts[0], None, districts[2], districts[2])):
+    for number, district in enumerate(
+        (districts["altstadt"], None, districts["nordviertel"], districts["nordviertel"])
+    ):
         response = api.post(path, json={"answers": ballots[number % 3], "district_id": district})
         assert response.status_code in (200, 201), response.get_json()
     with app.app_context():
@@ -365,8 +367,8 @@ def test_counter_cells_match_a_group_by_over_the_answers(
         expected = {key: n for key, n in cells_from_answers(survey).items() if n}
         assert stored_cells(survey) == expected
         assert expected[(ref.q["single"], 0, "n")] == 4
-        assert expected[(ref.q["single"], districts[2], "n")] == 1
-        assert (ref.q["single"], districts[0], "n") not in expected
+        assert expected[(ref.q["single"], districts["nordviertel"], "n")] == 1
+        assert (ref.q["single"], districts["altstadt"], "n") not in expected
 
         def plain(values):
             return (values or {}).get("de")

@@ -16,12 +16,12 @@ from cityapp.content.models import (
     AnnouncementLevel,
     Channel,
     ContentStatus,
-    District,
 )
 from cityapp.content.service import common
-from cityapp.content.service.districts import districts_touching, parse_area
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
+from cityapp.places.models import District
+from cityapp.places.service import districts_touching, parse_area
 
 KIND = "announcement"
 _NEEDS_WINDOW = (AnnouncementLevel.WARNING, AnnouncementLevel.EMERGENCY)

@@ -12,9 +12,10 @@ import nh3
 from flask import current_app
 from sqlalchemy import select
 
-from cityapp.content.models import ContentStatus, ContentTombstone, District
+from cityapp.content.models import ContentStatus, ContentTombstone
 from cityapp.db import db
 from cityapp.errors import Conflict, ValidationError
+from cityapp.places.models import District
 from cityapp.signals import content_changed, send_before_commit
 
 # --- translations ----------------------------------------------------------------------

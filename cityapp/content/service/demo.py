@@ -7,9 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from cityapp.auth.service import Actor
-from cityapp.content.models import Announcement, District, NewsItem
+from cityapp.content.models import Announcement, NewsItem
 from cityapp.content.service import announcements, news
 from cityapp.db import db, utcnow
+from cityapp.places.models import District
 
 DEMO_SOURCE = "demo"
 

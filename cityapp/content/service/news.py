@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from cityapp.auth.models import StaffUser
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.models import ContentStatus, MediaAsset, NewsItem
+from cityapp.content.models import ContentStatus, NewsItem
 from cityapp.content.service import common
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
+from cityapp.media.models import MediaAsset
 
 KIND = "news"
 CHANNELS = ["app", "stele"]

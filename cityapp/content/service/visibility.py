@@ -32,13 +32,13 @@ from cityapp.content.models import (
     Announcement,
     ContentStatus,
     ContentTombstone,
-    District,
     NewsItem,
     announcement_districts,
     news_item_districts,
 )
 from cityapp.db import db
 from cityapp.errors import Gone, ValidationError
+from cityapp.places.models import District
 
 LIVE = (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED)
 KINDS = {"news": NewsItem, "announcement": Announcement}

@@ -13,9 +13,6 @@ from sqlalchemy.orm import selectinload
 
 from cityapp.auth.models import Installation
 from cityapp.auth.service import ANONYMOUS, SystemActor, hash_secret
-from cityapp.content import media
-from cityapp.content.models import MediaAsset
-from cityapp.content.service.districts import find_district_at
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
 from cityapp.feedback.models import (
@@ -32,6 +29,9 @@ from cityapp.feedback.service import categories, duplicates
 from cityapp.feedback.service.events import record_event
 from cityapp.feedback.service.moderation import is_obvious_spam, screen_text
 from cityapp.feedback.service.tokens import TRACKING_PREFIX, new_tracking_token
+from cityapp.media import service as media
+from cityapp.media.models import MediaAsset
+from cityapp.places.service import find_district_at
 from cityapp.signals import installation_deleting
 
 MAX_DESCRIPTION = 4000

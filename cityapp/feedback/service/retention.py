@@ -9,8 +9,6 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.media import delete_unused_media, register_media_reference
-from cityapp.content.models import District, MediaAsset
 from cityapp.db import db, utcnow
 from cityapp.feedback.models import (
     ModerationState,
@@ -21,6 +19,9 @@ from cityapp.feedback.models import (
     ReportPhoto,
 )
 from cityapp.feedback.service.reports import sync_photo_visibility
+from cityapp.media.models import MediaAsset
+from cityapp.media.service import delete_unused_media, register_media_reference
+from cityapp.places.models import District
 
 
 def _used_by_report_photos(asset: MediaAsset) -> bool:

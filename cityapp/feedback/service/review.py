@@ -9,7 +9,6 @@ from PIL import Image, ImageFilter
 from sqlalchemy import update
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content import media
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, ValidationError
 from cityapp.feedback.models import (
@@ -23,6 +22,7 @@ from cityapp.feedback.models import (
 )
 from cityapp.feedback.service.events import record_event
 from cityapp.feedback.service.reports import MAX_DESCRIPTION, sync_photo_visibility
+from cityapp.media import service as media
 
 M = ModerationState
 

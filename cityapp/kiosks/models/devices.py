@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from cityapp.content.models import District
 from cityapp.db import TimestampMixin, db, utcnow
+from cityapp.places.models import District
 
 
 class Orientation(enum.StrEnum):

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.models import District
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
 from cityapp.kiosks.models import Device, DeviceStatus, Orientation
+from cityapp.places.models import District
 
 ITEM_KINDS = ("announcement", "news", "poll")
 ALERT_MODES = ("takeover", "interleave", "banner", "ticker")

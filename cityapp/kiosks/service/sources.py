@@ -22,7 +22,6 @@ from sqlalchemy.orm import selectinload
 from cityapp.content.models import (
     Announcement,
     ContentStatus,
-    MediaAsset,
     NewsItem,
     announcement_districts,
     news_item_districts,
@@ -30,6 +29,7 @@ from cityapp.content.models import (
 from cityapp.content.service.visibility import in_district, on_channel
 from cityapp.db import db
 from cityapp.kiosks.models import Device
+from cityapp.media.models import MediaAsset
 from cityapp.surveys.models import (
     Channel as SurveyChannel,
 )

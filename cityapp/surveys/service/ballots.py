@@ -14,9 +14,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cityapp.auth.models import Installation
-from cityapp.content.models import District
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, ValidationError
+from cityapp.places.models import District
 from cityapp.surveys.models import (
     Channel,
     ModerationStatus,

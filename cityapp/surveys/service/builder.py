@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.models import District
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
+from cityapp.places.models import District
 from cityapp.surveys.models import (
     Channel,
     QuestionType,

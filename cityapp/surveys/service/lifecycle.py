@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import String, cast, or_, select
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.models import District
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, ValidationError
+from cityapp.places.models import District
 from cityapp.signals import send_before_commit, survey_changed
 from cityapp.surveys.models import Survey, SurveyStatus
 from cityapp.surveys.service.validation import validate_survey

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 
 from cityapp.auth.models import StaffUser
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.models import District
 from cityapp.db import db, utcnow
 from cityapp.errors import Forbidden, NotFound, ValidationError
+from cityapp.places.models import District
 from cityapp.surveys.models import (
     CHOICE_TYPES,
     ModerationStatus,

@@ -6,8 +6,7 @@ import time
 
 from cityapp.auth.models import AuditEntry
 from cityapp.db import db
-from tests.conftest import assert_problem
-from tests.content.conftest import square
+from tests.conftest import assert_problem, square
 
 BOWTIE = {
     "type": "Polygon",
@@ -114,7 +113,7 @@ def test_lookup_cache_follows_polygon_changes(admin_client, client, districts):
 
 
 def test_point_lookup_is_fast_enough_per_request(app, districts):
-    from cityapp.content.service.districts import find_district_at
+    from cityapp.places.service import find_district_at
 
     with app.app_context():
         find_district_at(51.31, 9.45)

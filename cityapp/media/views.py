@@ -6,7 +6,7 @@ import io
 
 from flask import Blueprint, send_file
 
-from cityapp.content import media
+from cityapp.media import service as media
 
 bp = Blueprint("media", __name__, url_prefix="/media")
 

@@ -163,8 +163,8 @@ def test_files_of_failed_uploads_are_swept_once_old_enough(app, media_dir):
     import time
 
     from cityapp.auth.service import CLI
-    from cityapp.content import media
     from cityapp.db import db, utcnow
+    from cityapp.media import service as media
     from cityapp.scheduler import get_job
     from cityapp.scheduling import run_guarded
 
@@ -204,7 +204,7 @@ def test_uploading_content_again_marks_its_files_fresh(app, media_dir):
     import os
     import time
 
-    from cityapp.content.media import get_storage
+    from cityapp.media.service import get_storage
 
     with app.app_context():
         storage = get_storage()
