@@ -1,4 +1,4 @@
-"""Participation: participant keys, ballot validation, one ballot per participant, stele votes."""
+"""Participation: participant keys, ballot validation, one ballot per participant."""
 
 from __future__ import annotations
 
