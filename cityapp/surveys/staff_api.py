@@ -51,6 +51,13 @@ def _survey_reply(survey: Survey, status: int = 200):
     return survey, status, {"ETag": survey_etag(survey)}
 
 
+def _survey_action(survey_id: int, action, **kwargs):
+    """Let the current staff member act on the survey, commit once, reply with its ETag."""
+    survey = action(current_staff(), service.get_survey(survey_id), **kwargs)
+    db.session.commit()
+    return _survey_reply(survey)
+
+
 # --- surveys -----------------------------------------------------------------------------
 
 
@@ -127,9 +134,7 @@ def validate_survey(survey_id):
 @blp.alt_response(422, description="The survey is not valid yet; see errors.")
 def publish_survey(survey_id):
     """Validate and open the survey now, or schedule it for opens_at."""
-    survey = service.publish_survey(current_staff(), service.get_survey(survey_id))
-    db.session.commit()
-    return _survey_reply(survey)
+    return _survey_action(survey_id, service.publish_survey)
 
 
 @blp.post("/surveys/<int:survey_id>/close")
@@ -137,9 +142,7 @@ def publish_survey(survey_id):
 @blp.response(200, SurveyStaffSchema)
 def close_survey(survey_id):
     """Close an open survey now."""
-    survey = service.close_survey(current_staff(), service.get_survey(survey_id))
-    db.session.commit()
-    return _survey_reply(survey)
+    return _survey_action(survey_id, service.close_survey)
 
 
 @blp.post("/surveys/<int:survey_id>/archive")
@@ -147,9 +150,7 @@ def close_survey(survey_id):
 @blp.response(200, SurveyStaffSchema)
 def archive_survey(survey_id):
     """Archive a closed survey."""
-    survey = service.archive_survey(current_staff(), service.get_survey(survey_id))
-    db.session.commit()
-    return _survey_reply(survey)
+    return _survey_action(survey_id, service.archive_survey)
 
 
 # --- questions ---------------------------------------------------------------------------

@@ -67,20 +67,11 @@ def _check_supersedes(item: Announcement, target_id: int | None) -> Announcement
 
 
 def _apply(item: Announcement, data: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - _EDITABLE
-    if unknown:
-        raise ValidationError(errors={k: ["Unknown field."] for k in unknown})
-    values: dict[str, Any] = {}
-    if "title" in data:
-        values["title"] = common.clean_translations("title", data["title"], max_length=300)
-    if "body" in data:
-        values["body"] = common.clean_html_translations("body", data["body"])
+    values = common.clean_shared_fields(KIND, data, _EDITABLE)
     if "instruction" in data:
         values["instruction"] = common.clean_translations(
             "instruction", data["instruction"], required=False, max_length=2000
         )
-    if "category" in data:
-        values["category"] = common.check_category(KIND, data["category"])
     if "level" in data:
         if data["level"] not in {lv.value for lv in AnnouncementLevel}:
             raise ValidationError(errors={"level": [f"Unknown level {data['level']!r}."]})

@@ -149,6 +149,25 @@ def load_districts(field: str, ids: Iterable[int] | None) -> list[District]:
     return [found[i] for i in ids]
 
 
+# --- the fields both kinds share ------------------------------------------------------
+
+
+def clean_shared_fields(kind: str, data: dict[str, Any], editable: set[str]) -> dict[str, Any]:
+    """Refuse unknown fields; clean title, body and category, which both kinds validate alike.
+    Returns the cleaned values; the caller adds its own fields."""
+    unknown = set(data) - editable
+    if unknown:
+        raise ValidationError(errors={k: ["Unknown field."] for k in unknown})
+    values: dict[str, Any] = {}
+    if "title" in data:
+        values["title"] = clean_translations("title", data["title"], max_length=300)
+    if "body" in data:
+        values["body"] = clean_html_translations("body", data["body"])
+    if "category" in data:
+        values["category"] = check_category(kind, data["category"])
+    return values
+
+
 # --- categories ----------------------------------------------------------------------
 
 

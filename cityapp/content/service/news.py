@@ -50,20 +50,11 @@ def _clean_images(images: Any) -> list[dict]:
 
 def _apply(item: NewsItem, data: dict[str, Any]) -> dict[str, Any]:
     """Validate and set the given fields; return what changed (for the audit log)."""
-    unknown = set(data) - _EDITABLE
-    if unknown:
-        raise ValidationError(errors={k: ["Unknown field."] for k in unknown})
-    values: dict[str, Any] = {}
-    if "title" in data:
-        values["title"] = common.clean_translations("title", data["title"], max_length=300)
+    values = common.clean_shared_fields(KIND, data, _EDITABLE)
     if "summary" in data:
         values["summary"] = common.clean_translations(
             "summary", data["summary"], required=False, max_length=1000
         )
-    if "body" in data:
-        values["body"] = common.clean_html_translations("body", data["body"])
-    if "category" in data:
-        values["category"] = common.check_category(KIND, data["category"])
     if "tags" in data:
         values["tags"] = sorted({t.strip().lower() for t in data["tags"] if t.strip()})
     if "images" in data:
