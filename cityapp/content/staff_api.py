@@ -36,7 +36,7 @@ from cityapp.content.schemas import (
 from cityapp.content.service import announcements as announcement_service
 from cityapp.content.service import districts as district_service
 from cityapp.content.service import news as news_service
-from cityapp.content.service.visibility import matches_text
+from cityapp.content.service.listing import staff_list_query
 from cityapp.db import db
 from cityapp.errors import ValidationError
 from cityapp.http import accepts, check_if_match, make_etag, page_response, paginate
@@ -56,14 +56,9 @@ def _reply(schema_kind: str, item, status: int = 200):
 
 
 def _staff_list(model, args):
-    query = select(model)
-    if "status" in args:
-        query = query.where(model.status == args["status"])
-    if "category" in args:
-        query = query.where(model.category == args["category"])
-    if "q" in args:
-        query = query.where(matches_text(model, args["q"]))
-    order = [(model.updated_at, "desc"), (model.id, "desc")]
+    query, order = staff_list_query(
+        model, status=args.get("status"), category=args.get("category"), q=args.get("q")
+    )
     return paginate(db.session, query, order, limit=args["limit"], cursor=args["cursor"])
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, stream_with_context, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import current_staff, staff_required
@@ -67,9 +66,7 @@ def _survey_action(survey_id: int, action, **kwargs):
 @blp.response(200, SurveyStaffPageSchema)
 def list_surveys(args):
     """All surveys, newest first, optionally by stored status."""
-    query = select(Survey)
-    if "status" in args:
-        query = query.where(Survey.status == args["status"])
+    query = service.staff_surveys_query(args.get("status"))
     page = paginate(
         db.session, query, [(Survey.id, "desc")], limit=args["limit"], cursor=args["cursor"]
     )
@@ -265,11 +262,7 @@ def export_results(_args, survey_id):
 def list_texts(args, survey_id):
     """Free-text and "other" answers by moderation status (pending first by default)."""
     survey = service.get_survey(survey_id)
-    query = select(SurveyAnswer).where(
-        SurveyAnswer.survey_id == survey.id, SurveyAnswer.moderation_status == args["status"]
-    )
-    if "question_id" in args:
-        query = query.where(SurveyAnswer.question_id == args["question_id"])
+    query = service.text_answers_query(survey, args["status"], args.get("question_id"))
     page = paginate(
         db.session, query, [(SurveyAnswer.id, "asc")], limit=args["limit"], cursor=args["cursor"]
     )

@@ -25,6 +25,7 @@ from cityapp.surveys.service.lifecycle import (
     flip_survey_statuses,
     open_surveys_query,
     publish_survey,
+    staff_surveys_query,
 )
 from cityapp.surveys.service.results import (
     compute_results,
@@ -32,6 +33,7 @@ from cityapp.surveys.service.results import (
     get_text_answer,
     moderate_text_answer,
     results_available,
+    text_answers_query,
 )
 from cityapp.surveys.service.stele import record_stele_vote
 from cityapp.surveys.service.validation import validate_survey
@@ -60,7 +62,9 @@ __all__ = [
     "record_stele_vote",
     "reorder_questions",
     "results_available",
+    "staff_surveys_query",
     "submit_ballot",
+    "text_answers_query",
     "update_question",
     "update_survey",
     "validate_survey",

@@ -321,6 +321,16 @@ def _district_breakdown(
 # --- moderation of free text -------------------------------------------------------------
 
 
+def text_answers_query(survey: Survey, status: str, question_id: int | None = None):
+    """A survey's free-text and "other" answers in one moderation status (oldest first)."""
+    query = select(SurveyAnswer).where(
+        SurveyAnswer.survey_id == survey.id, SurveyAnswer.moderation_status == status
+    )
+    if question_id is not None:
+        query = query.where(SurveyAnswer.question_id == question_id)
+    return query
+
+
 def get_text_answer(answer_id: int) -> SurveyAnswer:
     answer = db.session.get(SurveyAnswer, answer_id)
     if answer is None or answer.moderation_status is None:
