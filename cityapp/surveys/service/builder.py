@@ -67,7 +67,7 @@ def get_question(survey: Survey, question_id: int) -> SurveyQuestion:
     return question
 
 
-def questions_with_options(survey: Survey) -> list[SurveyQuestion]:
+def load_questions(survey: Survey) -> list[SurveyQuestion]:
     """A survey's questions in order with their options, in two queries instead of 1 + n."""
     return list(
         db.session.scalars(
