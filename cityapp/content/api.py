@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy.orm import selectinload
 
 from cityapp.content import present
-from cityapp.content.models import AnnouncementCategory
 from cityapp.content.schemas import (
     AnnouncementPublicPageSchema,
     AnnouncementPublicQuerySchema,
@@ -20,6 +19,7 @@ from cityapp.content.schemas import (
     PublicQuerySchema,
 )
 from cityapp.content.service import visibility
+from cityapp.content.service.common import check_category
 from cityapp.db import db, read_without_transaction, utcnow
 from cityapp.errors import NotFound, ValidationError
 from cityapp.http import conditional_json, make_etag, negotiate_language, paginate
@@ -33,14 +33,7 @@ def _filters(kind: str, args: dict[str, Any]) -> visibility.Filters:
     filters = visibility.Filters(q=args.get("q"), channel=args.get("channel"))
     category = args.get("category")
     if category:
-        known = (
-            current_app.config["CITYAPP_NEWS_CATEGORIES"]
-            if kind == "news"
-            else [c.value for c in AnnouncementCategory]
-        )
-        if category not in known:
-            raise ValidationError(errors={"category": [f"Unknown category {category!r}."]})
-        filters.category = category
+        filters.category = check_category(kind, category)
     if args.get("level"):
         filters.level = args["level"]
     if args.get("district"):

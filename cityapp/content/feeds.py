@@ -12,12 +12,12 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy import select
 
 from cityapp.content import cap
-from cityapp.content.models import Announcement, AnnouncementCategory
+from cityapp.content.models import Announcement
 from cityapp.content.present import base_url
 from cityapp.content.service import visibility
-from cityapp.content.service.common import html_to_text
+from cityapp.content.service.common import check_category, html_to_text
 from cityapp.db import db, utcnow
-from cityapp.errors import NotFound, ValidationError
+from cityapp.errors import NotFound
 from cityapp.http import if_none_match_hits, make_etag, not_modified
 from cityapp.places import service as district_service
 
@@ -46,14 +46,7 @@ def _filters(kind: str, district_ref: str | None) -> visibility.Filters:
         filters.district_id = district.id
     category = request.args.get("category")
     if category:
-        known = (
-            current_app.config["CITYAPP_NEWS_CATEGORIES"]
-            if kind == "news"
-            else [c.value for c in AnnouncementCategory]
-        )
-        if category not in known:
-            raise ValidationError(errors={"category": [f"Unknown category {category!r}."]})
-        filters.category = category
+        filters.category = check_category(kind, category)
     if kind == "announcement":
         filters.channel = "app"
     return filters

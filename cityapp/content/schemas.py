@@ -160,7 +160,21 @@ class NewsUpdateSchema(NewsInputSchema):
     category = fields.String(metadata={"example": "verkehr"})
 
 
-class NewsStaffSchema(Schema):
+class _StaffBookkeepingSchema(Schema):
+    """What editors see on news and announcements alike: author, window, timestamps."""
+
+    author_id = fields.Integer(allow_none=True, metadata={"example": 3})
+    publish_at = UTCDateTime(allow_none=True)
+    unpublish_at = UTCDateTime(allow_none=True)
+    first_published_at = UTCDateTime(allow_none=True)
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+    def _district_ids(self, obj) -> list[int]:
+        return [d.id for d in obj.districts]
+
+
+class NewsStaffSchema(_StaffBookkeepingSchema):
     """A news item as editors see it: every language, status and bookkeeping."""
 
     id = fields.Integer(metadata={"example": 42})
@@ -175,15 +189,6 @@ class NewsStaffSchema(Schema):
     source = fields.String(allow_none=True, metadata={"example": "rathaus-cms"})
     external_id = fields.String(allow_none=True, metadata={"example": "pm-2026-0815"})
     is_pinned = fields.Boolean(metadata={"example": False})
-    author_id = fields.Integer(allow_none=True, metadata={"example": 3})
-    publish_at = UTCDateTime(allow_none=True)
-    unpublish_at = UTCDateTime(allow_none=True)
-    first_published_at = UTCDateTime(allow_none=True)
-    created_at = UTCDateTime()
-    updated_at = UTCDateTime()
-
-    def _district_ids(self, obj) -> list[int]:
-        return [d.id for d in obj.districts]
 
 
 class NewsStaffPageSchema(PageSchema):
@@ -266,7 +271,7 @@ class AnnouncementUpdateSchema(AnnouncementInputSchema):
     level = fields.String(metadata={"enum": _LEVELS, "example": "notice"})
 
 
-class AnnouncementStaffSchema(Schema):
+class AnnouncementStaffSchema(_StaffBookkeepingSchema):
     id = fields.Integer(metadata={"example": 12})
     status = fields.String(metadata={"enum": _STATUSES, "example": "published"})
     title = Translations(example="Vollsperrung Brückenstraße")
@@ -290,15 +295,6 @@ class AnnouncementStaffSchema(Schema):
         allow_none=True,
         metadata={"example": "Die Sperrung entfällt, die Bauarbeiten sind verschoben."},
     )
-    author_id = fields.Integer(allow_none=True, metadata={"example": 3})
-    publish_at = UTCDateTime(allow_none=True)
-    unpublish_at = UTCDateTime(allow_none=True)
-    first_published_at = UTCDateTime(allow_none=True)
-    created_at = UTCDateTime()
-    updated_at = UTCDateTime()
-
-    def _district_ids(self, obj) -> list[int]:
-        return [d.id for d in obj.districts]
 
     def _superseded_by_id(self, obj) -> int | None:
         return obj.superseded_by.id if obj.superseded_by is not None else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import current_staff, staff_required
@@ -29,7 +28,7 @@ from cityapp.content.schemas import (
 )
 from cityapp.content.service import announcements as announcement_service
 from cityapp.content.service import news as news_service
-from cityapp.content.service.visibility import matches_text
+from cityapp.content.service.listing import staff_list_query
 from cityapp.db import db
 from cityapp.errors import ValidationError
 from cityapp.http import check_if_match, make_etag, page_response, paginate
@@ -49,18 +48,46 @@ def _reply(schema_kind: str, item, status: int = 200):
 
 
 def _staff_list(model, args):
-    query = select(model)
-    if "status" in args:
-        query = query.where(model.status == args["status"])
-    if "category" in args:
-        query = query.where(model.category == args["category"])
-    if "q" in args:
-        query = query.where(matches_text(model, args["q"]))
-    order = [(model.updated_at, "desc"), (model.id, "desc")]
+    query, order = staff_list_query(
+        model, status=args.get("status"), category=args.get("category"), q=args.get("q")
+    )
     return paginate(db.session, query, order, limit=args["limit"], cursor=args["cursor"])
 
 
 # --- news ----------------------------------------------------------------------------------
+
+
+# Both kinds go through the same few steps; the views only say which kind and which service.
+_LOOKUPS = {
+    "news": (news_service.get_news, "content_staff.get_news"),
+    "announcement": (announcement_service.get_announcement, "content_staff.get_announcement"),
+}
+
+
+def _load(kind: str, item_id: int):
+    get, _endpoint = _LOOKUPS[kind]
+    return get(item_id)
+
+
+def _created(kind: str, item):
+    """Commit a new draft; 201 with its Location and ETag."""
+    db.session.commit()
+    location = url_for(_LOOKUPS[kind][1], item_id=item.id)
+    return item, 201, {"Location": location, "ETag": etag_of(kind, item)}
+
+
+def _act(kind: str, item_id: int, action, **kwargs):
+    """Load under If-Match, let the current staff member act on it, commit once."""
+    item = _load(kind, item_id)
+    check_if_match(etag_of(kind, item))
+    action(current_staff(), item, **kwargs)
+    db.session.commit()
+    return item
+
+
+def _preview(kind: str, item_id: int, language: str):
+    body = present.PRESENTERS[kind](_load(kind, item_id), language)
+    return body, 200, {"Content-Language": language}
 
 
 @blp.get("/news")
@@ -78,10 +105,7 @@ def list_news(args):
 @blp.response(201, NewsStaffSchema)
 def create_news(data):
     """Create a news draft."""
-    item = news_service.create_news(current_staff(), **data)
-    db.session.commit()
-    location = url_for("content_staff.get_news", item_id=item.id)
-    return item, 201, {"Location": location, "ETag": etag_of("news", item)}
+    return _created("news", news_service.create_news(current_staff(), **data))
 
 
 @blp.get("/news/<int:item_id>")
@@ -89,7 +113,7 @@ def create_news(data):
 @blp.response(200, NewsStaffSchema)
 def get_news(item_id):
     """One news item with all languages."""
-    return _reply("news", news_service.get_news(item_id))
+    return _reply("news", _load("news", item_id))
 
 
 @blp.patch("/news/<int:item_id>")
@@ -99,11 +123,7 @@ def get_news(item_id):
 @blp.alt_response(412, description="If-Match did not match the current ETag.")
 def update_news(data, item_id):
     """Change a news item (If-Match)."""
-    item = news_service.get_news(item_id)
-    check_if_match(etag_of("news", item))
-    news_service.update_news(current_staff(), item, **data)
-    db.session.commit()
-    return _reply("news", item)
+    return _reply("news", _act("news", item_id, news_service.update_news, **data))
 
 
 @blp.delete("/news/<int:item_id>")
@@ -111,18 +131,7 @@ def update_news(data, item_id):
 @blp.response(204)
 def delete_news(item_id):
     """Delete a news item; apps learn it from a tombstone."""
-    item = news_service.get_news(item_id)
-    check_if_match(etag_of("news", item))
-    news_service.delete_news(current_staff(), item)
-    db.session.commit()
-
-
-def _news_action(item_id: int, action, **kwargs):
-    item = news_service.get_news(item_id)
-    check_if_match(etag_of("news", item))
-    action(current_staff(), item, **kwargs)
-    db.session.commit()
-    return _reply("news", item)
+    _act("news", item_id, news_service.delete_news)
 
 
 @blp.post("/news/<int:item_id>/publish")
@@ -132,7 +141,7 @@ def _news_action(item_id: int, action, **kwargs):
 @blp.alt_response(409, description="Not possible from the current status.")
 def publish_news(data, item_id):
     """Publish now, or schedule when publish_at lies ahead."""
-    return _news_action(item_id, news_service.publish_news, **data)
+    return _reply("news", _act("news", item_id, news_service.publish_news, **data))
 
 
 @blp.post("/news/<int:item_id>/schedule")
@@ -142,7 +151,7 @@ def publish_news(data, item_id):
 @blp.alt_response(409, description="Not possible from the current status.")
 def schedule_news(data, item_id):
     """Schedule for a future publish_at."""
-    return _news_action(item_id, news_service.schedule_news, **data)
+    return _reply("news", _act("news", item_id, news_service.schedule_news, **data))
 
 
 @blp.post("/news/<int:item_id>/unpublish")
@@ -151,7 +160,7 @@ def schedule_news(data, item_id):
 @blp.alt_response(409, description="Not possible from the current status.")
 def unpublish_news(item_id):
     """Withdraw back to draft."""
-    return _news_action(item_id, news_service.unpublish_news)
+    return _reply("news", _act("news", item_id, news_service.unpublish_news))
 
 
 @blp.post("/news/<int:item_id>/archive")
@@ -160,7 +169,7 @@ def unpublish_news(item_id):
 @blp.alt_response(409, description="Not possible from the current status.")
 def archive_news(item_id):
     """Archive (no longer public, kept for the record)."""
-    return _news_action(item_id, news_service.archive_news)
+    return _reply("news", _act("news", item_id, news_service.archive_news))
 
 
 @blp.get("/news/<int:item_id>/preview")
@@ -169,8 +178,7 @@ def archive_news(item_id):
 @blp.response(200, NewsPublicSchema)
 def preview_news(args, item_id):
     """How residents would see it in a language (with the German fallback)."""
-    item = news_service.get_news(item_id)
-    return present.public_news(item, args["lang"]), 200, {"Content-Language": args["lang"]}
+    return _preview("news", item_id, args["lang"])
 
 
 # --- announcements -----------------------------------------------------------------------
@@ -192,9 +200,7 @@ def list_announcements(args):
 def create_announcement(data):
     """Create an announcement draft (set supersedes_id to update an earlier one)."""
     item = announcement_service.create_announcement(current_staff(), **data)
-    db.session.commit()
-    location = url_for("content_staff.get_announcement", item_id=item.id)
-    return item, 201, {"Location": location, "ETag": etag_of("announcement", item)}
+    return _created("announcement", item)
 
 
 @blp.get("/announcements/<int:item_id>")
@@ -202,7 +208,7 @@ def create_announcement(data):
 @blp.response(200, AnnouncementStaffSchema)
 def get_announcement(item_id):
     """One announcement with all languages and its supersede links."""
-    return _reply("announcement", announcement_service.get_announcement(item_id))
+    return _reply("announcement", _load("announcement", item_id))
 
 
 @blp.patch("/announcements/<int:item_id>")
@@ -212,10 +218,7 @@ def get_announcement(item_id):
 @blp.alt_response(412, description="If-Match did not match the current ETag.")
 def update_announcement(data, item_id):
     """Change an announcement (If-Match)."""
-    item = announcement_service.get_announcement(item_id)
-    check_if_match(etag_of("announcement", item))
-    announcement_service.update_announcement(current_staff(), item, **data)
-    db.session.commit()
+    item = _act("announcement", item_id, announcement_service.update_announcement, **data)
     return _reply("announcement", item)
 
 
@@ -224,18 +227,7 @@ def update_announcement(data, item_id):
 @blp.response(204)
 def delete_announcement(item_id):
     """Delete an announcement (prefer cancel for ones the public has seen)."""
-    item = announcement_service.get_announcement(item_id)
-    check_if_match(etag_of("announcement", item))
-    announcement_service.delete_announcement(current_staff(), item)
-    db.session.commit()
-
-
-def _announcement_action(item_id: int, action, **kwargs):
-    item = announcement_service.get_announcement(item_id)
-    check_if_match(etag_of("announcement", item))
-    action(current_staff(), item, **kwargs)
-    db.session.commit()
-    return _reply("announcement", item)
+    _act("announcement", item_id, announcement_service.delete_announcement)
 
 
 @blp.post("/announcements/<int:item_id>/publish")
@@ -247,9 +239,9 @@ def publish_announcement(data, item_id):
     """Publish now or schedule; a successor retires the announcement it supersedes."""
     if data.get("unpublish_at"):
         raise ValidationError(errors={"unpublish_at": ["Set it with PATCH."]})
-    return _announcement_action(
-        item_id, announcement_service.publish_announcement, publish_at=data.get("publish_at")
-    )
+    publish = announcement_service.publish_announcement
+    item = _act("announcement", item_id, publish, publish_at=data.get("publish_at"))
+    return _reply("announcement", item)
 
 
 @blp.post("/announcements/<int:item_id>/unpublish")
@@ -258,7 +250,8 @@ def publish_announcement(data, item_id):
 @blp.alt_response(409, description="Not possible from the current status.")
 def unpublish_announcement(item_id):
     """Withdraw back to draft."""
-    return _announcement_action(item_id, announcement_service.unpublish_announcement)
+    item = _act("announcement", item_id, announcement_service.unpublish_announcement)
+    return _reply("announcement", item)
 
 
 @blp.post("/announcements/<int:item_id>/archive")
@@ -267,7 +260,8 @@ def unpublish_announcement(item_id):
 @blp.alt_response(409, description="Not possible from the current status.")
 def archive_announcement(item_id):
     """Archive an announcement."""
-    return _announcement_action(item_id, announcement_service.archive_announcement)
+    item = _act("announcement", item_id, announcement_service.archive_announcement)
+    return _reply("announcement", item)
 
 
 @blp.post("/announcements/<int:item_id>/cancel")
@@ -277,7 +271,8 @@ def archive_announcement(item_id):
 @blp.alt_response(409, description="Not possible from the current status.")
 def cancel_announcement(data, item_id):
     """Cancel before it expires (CAP msgType Cancel)."""
-    return _announcement_action(item_id, announcement_service.cancel_announcement, **data)
+    item = _act("announcement", item_id, announcement_service.cancel_announcement, **data)
+    return _reply("announcement", item)
 
 
 @blp.get("/announcements/<int:item_id>/preview")
@@ -286,6 +281,4 @@ def cancel_announcement(data, item_id):
 @blp.response(200, AnnouncementPublicSchema)
 def preview_announcement(args, item_id):
     """How residents would see it in a language (with the German fallback)."""
-    item = announcement_service.get_announcement(item_id)
-    body = present.public_announcement(item, args["lang"])
-    return body, 200, {"Content-Language": args["lang"]}
+    return _preview("announcement", item_id, args["lang"])

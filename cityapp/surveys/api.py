@@ -33,7 +33,7 @@ from cityapp.surveys.schemas import (
     SurveyPublicSchema,
     SurveySummaryPublicSchema,
 )
-from cityapp.surveys.service.ballots import ballot_answers_payload
+from cityapp.surveys.service.ballots import list_ballot_answers
 
 blp = Blueprint("surveys", __name__, url_prefix="/api/v1", description="Surveys and polls")
 
@@ -221,7 +221,7 @@ def _ballot_view(ballot) -> dict[str, Any]:
         "channel": ballot.channel,
         "submitted_at": ballot.submitted_at,
         "updated_at": ballot.updated_at,
-        "answers": ballot_answers_payload(ballot),
+        "answers": list_ballot_answers(ballot),
     }
 
 

@@ -20,7 +20,7 @@ from cityapp.surveys.models import (
     SurveyBallot,
     SurveyQuestion,
 )
-from cityapp.surveys.service.builder import questions_with_options
+from cityapp.surveys.service.builder import load_questions
 from cityapp.surveys.service.results import compute_results
 
 BATCH = 500
@@ -80,7 +80,7 @@ def ballots_csv(survey_id: int, translate: Callable) -> Iterator[str]:
 
     Takes the id, not the model: a streamed body outlives the view's session objects."""
     survey = db.session.get(Survey, survey_id)
-    questions = questions_with_options(survey)
+    questions = load_questions(survey)
     columns = _columns(questions, translate)
     labels = {o.id: translate(o.label) for q in questions for o in q.options}
     districts = {d.id: d.name for d in db.session.scalars(select(District))}

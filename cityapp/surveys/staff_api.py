@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, stream_with_context, url_for
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import current_staff, staff_required
@@ -51,6 +50,13 @@ def _survey_reply(survey: Survey, status: int = 200):
     return survey, status, {"ETag": survey_etag(survey)}
 
 
+def _survey_action(survey_id: int, action, **kwargs):
+    """Let the current staff member act on the survey, commit once, reply with its ETag."""
+    survey = action(current_staff(), service.get_survey(survey_id), **kwargs)
+    db.session.commit()
+    return _survey_reply(survey)
+
+
 # --- surveys -----------------------------------------------------------------------------
 
 
@@ -60,9 +66,7 @@ def _survey_reply(survey: Survey, status: int = 200):
 @blp.response(200, SurveyStaffPageSchema)
 def list_surveys(args):
     """All surveys, newest first, optionally by stored status."""
-    query = select(Survey)
-    if "status" in args:
-        query = query.where(Survey.status == args["status"])
+    query = service.staff_surveys_query(args.get("status"))
     page = paginate(
         db.session, query, [(Survey.id, "desc")], limit=args["limit"], cursor=args["cursor"]
     )
@@ -127,9 +131,7 @@ def validate_survey(survey_id):
 @blp.alt_response(422, description="The survey is not valid yet; see errors.")
 def publish_survey(survey_id):
     """Validate and open the survey now, or schedule it for opens_at."""
-    survey = service.publish_survey(current_staff(), service.get_survey(survey_id))
-    db.session.commit()
-    return _survey_reply(survey)
+    return _survey_action(survey_id, service.publish_survey)
 
 
 @blp.post("/surveys/<int:survey_id>/close")
@@ -137,9 +139,7 @@ def publish_survey(survey_id):
 @blp.response(200, SurveyStaffSchema)
 def close_survey(survey_id):
     """Close an open survey now."""
-    survey = service.close_survey(current_staff(), service.get_survey(survey_id))
-    db.session.commit()
-    return _survey_reply(survey)
+    return _survey_action(survey_id, service.close_survey)
 
 
 @blp.post("/surveys/<int:survey_id>/archive")
@@ -147,9 +147,7 @@ def close_survey(survey_id):
 @blp.response(200, SurveyStaffSchema)
 def archive_survey(survey_id):
     """Archive a closed survey."""
-    survey = service.archive_survey(current_staff(), service.get_survey(survey_id))
-    db.session.commit()
-    return _survey_reply(survey)
+    return _survey_action(survey_id, service.archive_survey)
 
 
 # --- questions ---------------------------------------------------------------------------
@@ -264,11 +262,7 @@ def export_results(_args, survey_id):
 def list_texts(args, survey_id):
     """Free-text and "other" answers by moderation status (pending first by default)."""
     survey = service.get_survey(survey_id)
-    query = select(SurveyAnswer).where(
-        SurveyAnswer.survey_id == survey.id, SurveyAnswer.moderation_status == args["status"]
-    )
-    if "question_id" in args:
-        query = query.where(SurveyAnswer.question_id == args["question_id"])
+    query = service.text_answers_query(survey, args["status"], args.get("question_id"))
     page = paginate(
         db.session, query, [(SurveyAnswer.id, "asc")], limit=args["limit"], cursor=args["cursor"]
     )

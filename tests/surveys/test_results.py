@@ -344,9 +344,9 @@ def test_counter_cells_match_a_group_by_over_the_answers(
     app, make_survey, cast_ballots, make_installation, districts
 ):
     from cityapp.surveys.service.cells import (
-        cells_from_answers,
+        count_cells_from_answers,
+        load_stored_cells,
         rebuild_result_cells,
-        stored_cells,
     )
     from cityapp.surveys.service.results import compute_results
 
@@ -364,8 +364,8 @@ def test_counter_cells_match_a_group_by_over_the_answers(
         assert response.status_code in (200, 201), response.get_json()
     with app.app_context():
         survey = db.session.get(Survey, ref.id)
-        expected = {key: n for key, n in cells_from_answers(survey).items() if n}
-        assert stored_cells(survey) == expected
+        expected = {key: n for key, n in count_cells_from_answers(survey).items() if n}
+        assert load_stored_cells(survey) == expected
         assert expected[(ref.q["single"], 0, "n")] == 4
         assert expected[(ref.q["single"], districts["nordviertel"], "n")] == 1
         assert (ref.q["single"], districts["altstadt"], "n") not in expected

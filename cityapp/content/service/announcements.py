@@ -9,17 +9,16 @@ from shapely.geometry import shape
 from sqlalchemy import select
 
 from cityapp.auth.models import StaffUser
-from cityapp.auth.service import Actor, record_audit
+from cityapp.auth.service import Actor
 from cityapp.content.models import (
     Announcement,
-    AnnouncementCategory,
     AnnouncementLevel,
     Channel,
     ContentStatus,
 )
-from cityapp.content.service import common
-from cityapp.db import db, utcnow
-from cityapp.errors import Conflict, NotFound, ValidationError
+from cityapp.content.service import common, lifecycle
+from cityapp.db import db, get_or_404, utcnow
+from cityapp.errors import Conflict, ValidationError
 from cityapp.places.models import District
 from cityapp.places.service import districts_touching, parse_area
 
@@ -45,10 +44,7 @@ _EDITABLE = {
 
 
 def get_announcement(announcement_id: int) -> Announcement:
-    item = db.session.get(Announcement, announcement_id)
-    if item is None:
-        raise NotFound(f"No announcement {announcement_id}.")
-    return item
+    return get_or_404(Announcement, announcement_id, "announcement")
 
 
 def _check_supersedes(item: Announcement, target_id: int | None) -> Announcement | None:
@@ -71,22 +67,11 @@ def _check_supersedes(item: Announcement, target_id: int | None) -> Announcement
 
 
 def _apply(item: Announcement, data: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - _EDITABLE
-    if unknown:
-        raise ValidationError(errors={k: ["Unknown field."] for k in unknown})
-    values: dict[str, Any] = {}
-    if "title" in data:
-        values["title"] = common.clean_translations("title", data["title"], max_length=300)
-    if "body" in data:
-        values["body"] = common.clean_html_translations("body", data["body"])
+    values = common.clean_shared_fields(KIND, data, _EDITABLE)
     if "instruction" in data:
         values["instruction"] = common.clean_translations(
             "instruction", data["instruction"], required=False, max_length=2000
         )
-    if "category" in data:
-        if data["category"] not in {c.value for c in AnnouncementCategory}:
-            raise ValidationError(errors={"category": [f"Unknown category {data['category']!r}."]})
-        values["category"] = data["category"]
     if "level" in data:
         if data["level"] not in {lv.value for lv in AnnouncementLevel}:
             raise ValidationError(errors={"level": [f"Unknown level {data['level']!r}."]})
@@ -119,8 +104,8 @@ def _apply(item: Announcement, data: dict[str, Any]) -> dict[str, Any]:
     def final(key: str) -> Any:
         return values.get(key, getattr(item, key))
 
-    common.check_window("valid_from", final("valid_from"), "valid_until", final("valid_until"))
-    common.check_window("publish_at", final("publish_at"), "unpublish_at", final("unpublish_at"))
+    lifecycle.check_window("valid_from", final("valid_from"), "valid_until", final("valid_until"))
+    lifecycle.check_window("publish_at", final("publish_at"), "unpublish_at", final("unpublish_at"))
     if final("level") in _NEEDS_WINDOW:
         missing = {
             key: ["Required for warnings and emergencies."]
@@ -156,7 +141,7 @@ def _apply(item: Announcement, data: dict[str, Any]) -> dict[str, Any]:
     if item.status in (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED) and "publish_at" in values:
         if item.publish_at is None:
             raise ValidationError(errors={"publish_at": ["Required while scheduled or published."]})
-        common.go_live(item, utcnow(), None)
+        lifecycle.go_live(item, utcnow(), None)
     item.search_text = common.build_search_text(item.title, item.body, item.instruction)
     return changes
 
@@ -174,12 +159,11 @@ def create_announcement(actor: Actor, **data: Any) -> Announcement:
         _apply(item, data)
     db.session.add(item)
     db.session.flush()
-    record_audit(
+    lifecycle.audit(
         actor,
-        "announcement.create",
-        object_type="announcement",
-        object_id=item.id,
-        summary=f"{item.level}: {item.title['de']}",
+        item,
+        "create",
+        _label(item),
         changes={"supersedes_id": item.supersedes_id} if item.supersedes_id else None,
     )
     return item
@@ -193,69 +177,36 @@ def update_announcement(actor: Actor, item: Announcement, **data: Any) -> Announ
     changes = _apply(item, data)
     if not changes:
         return item
-    item.updated_at = utcnow()  # also when only the districts (another table) changed
-    db.session.flush()
-    record_audit(
-        actor,
-        "announcement.update",
-        object_type="announcement",
-        object_id=item.id,
-        summary="changed " + ", ".join(sorted(changes)),
-        changes={k: ("(text)" if k in ("body", "area") else v) for k, v in changes.items()},
-    )
+    lifecycle.record_update(actor, item, changes, texts=("body", "area"))
     if item.status != ContentStatus.DRAFT:
-        common.emit_changed(
-            KIND,
+        lifecycle.emit_changed(
             item,
             "update",
-            item.channels,
             previous_district_ids=previous_district_ids,
             previous_channels=previous_channels,
         )
     return item
 
 
-def is_visible(item: Announcement, now: datetime) -> bool:
-    successor = item.superseded_by
-    return (
-        item.status in (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED)
-        and item.publish_at is not None
-        and item.publish_at <= now
-        and (item.unpublish_at is None or item.unpublish_at > now)
-        and (item.valid_until is None or item.valid_until > now)
-        and item.cancelled_at is None
-        and not (
-            successor is not None
-            and successor.status != ContentStatus.DRAFT
-            and successor.publish_at is not None
-            and successor.publish_at <= now
-        )
-    )
+def _label(item: Announcement) -> str:
+    return f"{item.level}: {item.title['de']}"
 
 
 def publish_announcement(
     actor: Actor, item: Announcement, *, publish_at: datetime | None = None
 ) -> Announcement:
     """Publish now or schedule; publishing a successor retires the one it supersedes."""
-    common.require_status(item, (ContentStatus.DRAFT, ContentStatus.SCHEDULED), "publish")
+    lifecycle.require_status(item, (ContentStatus.DRAFT, ContentStatus.SCHEDULED), "publish")
     now = utcnow()
     if item.valid_until is not None and item.valid_until <= now:
         raise ValidationError(errors={"valid_until": ["Lies in the past."]})
     if item.supersedes is not None:
         _check_supersedes(item, item.supersedes_id)
-    common.go_live(item, now, publish_at or (now if item.status == ContentStatus.DRAFT else None))
-    common.check_window("publish_at", item.publish_at, "unpublish_at", item.unpublish_at)
-    db.session.flush()
-    action = "schedule" if item.status == ContentStatus.SCHEDULED else "publish"
-    record_audit(
-        actor,
-        f"announcement.{action}",
-        object_type="announcement",
-        object_id=item.id,
-        summary=f"{item.level}: {item.title['de']}",
-        changes={"publish_at": item.publish_at.isoformat()},
+    lifecycle.go_live(
+        item, now, publish_at or (now if item.status == ContentStatus.DRAFT else None)
     )
-    common.emit_changed(KIND, item, "publish", item.channels)
+    lifecycle.check_window("publish_at", item.publish_at, "unpublish_at", item.unpublish_at)
+    lifecycle.record_publication(actor, item, _label(item))
     if item.status == ContentStatus.PUBLISHED and item.supersedes is not None:
         _retire_superseded(actor, item.supersedes, now)
     return item
@@ -263,128 +214,51 @@ def publish_announcement(
 
 def _retire_superseded(actor: Actor, old: Announcement, now: datetime) -> None:
     if old.status in (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED):
-        common.write_tombstone(KIND, old, "supersede", now)
+        lifecycle.write_tombstone(old, "supersede", now)
         old.status = ContentStatus.ARCHIVED
-        record_audit(
-            actor,
-            "announcement.supersede",
-            object_type="announcement",
-            object_id=old.id,
-            summary=f"superseded by {old.superseded_by.id}",
-        )
-        common.emit_changed(KIND, old, "supersede", old.channels)
+        lifecycle.audit(actor, old, "supersede", f"superseded by {old.superseded_by.id}")
+        lifecycle.emit_changed(old, "supersede")
 
 
 def unpublish_announcement(actor: Actor, item: Announcement) -> Announcement:
-    common.require_status(
-        item,
-        (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED, ContentStatus.ARCHIVED),
-        "unpublish",
-    )
-    return _leave_public(actor, item, ContentStatus.DRAFT, "unpublish")
+    """Take it back to draft (withdrawn from the public)."""
+    return lifecycle.unpublish_item(actor, item)
 
 
 def archive_announcement(actor: Actor, item: Announcement) -> Announcement:
-    common.require_status(item, (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED), "archive")
-    return _leave_public(actor, item, ContentStatus.ARCHIVED, "archive")
+    """No longer public, kept for the record."""
+    return lifecycle.archive_item(actor, item)
 
 
 def cancel_announcement(actor: Actor, item: Announcement, *, reason: str = "") -> Announcement:
     """Withdraw before it expires; CAP consumers get a Cancel message referencing it."""
-    common.require_status(item, (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED), "cancel")
+    lifecycle.require_status(item, (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED), "cancel")
     if item.cancelled_at is not None:
         raise Conflict("Already cancelled.")
     now = utcnow()
-    if is_visible(item, now):
-        common.write_tombstone(KIND, item, "cancel", now)
+    if lifecycle.is_visible(item, now):
+        lifecycle.write_tombstone(item, "cancel", now)
     item.cancelled_at = now
     item.cancel_reason = reason.strip() or None
     db.session.flush()
-    record_audit(
-        actor,
-        "announcement.cancel",
-        object_type="announcement",
-        object_id=item.id,
-        summary=reason[:200] or item.title["de"],
-    )
-    common.emit_changed(KIND, item, "cancel", item.channels)
-    return item
-
-
-def _leave_public(actor: Actor, item: Announcement, status: str, action: str) -> Announcement:
-    now = utcnow()
-    if is_visible(item, now):
-        common.write_tombstone(KIND, item, action, now)
-    item.status = status
-    db.session.flush()
-    record_audit(
-        actor,
-        f"announcement.{action}",
-        object_type="announcement",
-        object_id=item.id,
-        summary=item.title["de"],
-    )
-    common.emit_changed(KIND, item, action, item.channels)
+    lifecycle.audit(actor, item, "cancel", reason[:200] or item.title["de"])
+    lifecycle.emit_changed(item, "cancel")
     return item
 
 
 def delete_announcement(actor: Actor, item: Announcement) -> None:
-    now = utcnow()
-    if is_visible(item, now) or item.first_published_at is not None:
-        common.write_tombstone(KIND, item, "delete", now)
-    common.emit_changed(KIND, item, "delete", item.channels)
-    record_audit(
-        actor,
-        "announcement.delete",
-        object_type="announcement",
-        object_id=item.id,
-        summary=item.title["de"],
-    )
-    db.session.delete(item)
-    db.session.flush()
+    """Delete (prefer cancel for ones the public has seen); a tombstone if it was public."""
+    lifecycle.delete_item(actor, item)
 
 
 def expire_announcements(actor: Actor, now: datetime) -> dict[str, int]:
     """The job: go live at publish_at, archive at valid_until/unpublish_at or supersession."""
-    went_live = list(
-        db.session.scalars(
-            select(Announcement).where(
-                Announcement.status == ContentStatus.SCHEDULED, Announcement.publish_at <= now
-            )
-        )
-    )
-    for item in went_live:
-        item.status = ContentStatus.PUBLISHED
-        item.first_published_at = item.first_published_at or item.publish_at
-        record_audit(
-            actor,
-            "announcement.publish",
-            object_type="announcement",
-            object_id=item.id,
-            summary="scheduled publication",
-        )
-        common.emit_changed(KIND, item, "publish", item.channels)
+
+    def retire_predecessor(item: Announcement) -> None:
         if item.supersedes is not None:
             _retire_superseded(actor, item.supersedes, now)
-    db.session.flush()
-    expired = [
-        item
-        for item in db.session.scalars(
-            select(Announcement).where(Announcement.status == ContentStatus.PUBLISHED)
-        )
-        if item.cancelled_at is not None or not is_visible(item, now)
-    ]
-    for item in expired:
-        if item.cancelled_at is None:
-            common.write_tombstone(KIND, item, "expire", now)
-        item.status = ContentStatus.ARCHIVED
-        record_audit(
-            actor,
-            "announcement.archive",
-            object_type="announcement",
-            object_id=item.id,
-            summary="cancelled" if item.cancelled_at else "expired",
-        )
-        common.emit_changed(KIND, item, "expire", item.channels)
-    db.session.flush()
-    return {"announcements_published": len(went_live), "announcements_expired": len(expired)}
+
+    published, expired = lifecycle.expire_items(
+        actor, Announcement, now, on_live=retire_predecessor
+    )
+    return {"announcements_published": published, "announcements_expired": expired}

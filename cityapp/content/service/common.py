@@ -1,5 +1,5 @@
-"""Rules shared by news and announcements: translations, HTML sanitising, status transitions,
-tombstones, search text and change signals."""
+"""Input rules shared by news and announcements: translations, HTML sanitising, search text,
+district targets, categories and the audit diff (the lifecycle lives in lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,10 @@ import nh3
 from flask import current_app
 from sqlalchemy import select
 
-from cityapp.content.models import ContentStatus, ContentTombstone
+from cityapp.content.models import AnnouncementCategory
 from cityapp.db import db
-from cityapp.errors import Conflict, ValidationError
+from cityapp.errors import ValidationError
 from cityapp.places.models import District
-from cityapp.signals import content_changed, send_before_commit
 
 # --- translations ----------------------------------------------------------------------
 
@@ -151,76 +150,43 @@ def load_districts(field: str, ids: Iterable[int] | None) -> list[District]:
     return [found[i] for i in ids]
 
 
-# --- status transitions ------------------------------------------------------------------
+# --- the fields both kinds share ------------------------------------------------------
 
 
-def check_window(start_field: str, start: datetime | None, end_field: str, end: datetime | None):
-    if start is not None and end is not None and end <= start:
-        raise ValidationError(errors={end_field: [f"Must be after {start_field}."]})
+def clean_shared_fields(kind: str, data: dict[str, Any], editable: set[str]) -> dict[str, Any]:
+    """Refuse unknown fields; clean title, body and category, which both kinds validate alike.
+    Returns the cleaned values; the caller adds its own fields."""
+    unknown = set(data) - editable
+    if unknown:
+        raise ValidationError(errors={k: ["Unknown field."] for k in unknown})
+    values: dict[str, Any] = {}
+    if "title" in data:
+        values["title"] = clean_translations("title", data["title"], max_length=300)
+    if "body" in data:
+        values["body"] = clean_html_translations("body", data["body"])
+    if "category" in data:
+        values["category"] = check_category(kind, data["category"])
+    return values
 
 
-def require_status(item: Any, allowed: Iterable[str], action: str) -> None:
-    if item.status not in set(allowed):
-        raise Conflict(
-            f"Cannot {action} an item in status {item.status!r}.",
-            errors={"status": [f"{action} is not possible from {item.status}."]},
-        )
+# --- categories ----------------------------------------------------------------------
 
 
-def go_live(item: Any, now: datetime, publish_at: datetime | None) -> None:
-    """Publish now or schedule for later, depending on ``publish_at``."""
-    item.publish_at = publish_at or item.publish_at or now
-    if item.publish_at > now:
-        item.status = ContentStatus.SCHEDULED
-    else:
-        item.status = ContentStatus.PUBLISHED
-        item.first_published_at = item.first_published_at or now
+def known_categories(kind: str) -> list[str]:
+    """News categories are configured per municipality; announcement categories are fixed."""
+    if kind == "news":
+        return list(current_app.config["CITYAPP_NEWS_CATEGORIES"])
+    return [c.value for c in AnnouncementCategory]
 
 
-# --- tombstones and signals --------------------------------------------------------------
+def check_category(kind: str, category: str) -> str:
+    """The one check of a category, for the editors' input and the public filters alike."""
+    if category not in known_categories(kind):
+        raise ValidationError(errors={"category": [f"Unknown category {category!r}."]})
+    return category
 
 
-def was_public(item: Any, now: datetime) -> bool:
-    """Whether the public may have seen the item (a scheduled item goes out at publish_at,
-    even before the job flips its status)."""
-    if item.first_published_at is not None:
-        return True
-    return (
-        item.status in (ContentStatus.SCHEDULED, ContentStatus.PUBLISHED)
-        and item.publish_at is not None
-        and item.publish_at <= now
-    )
-
-
-def write_tombstone(kind: str, item: Any, reason: str, now: datetime) -> None:
-    """Record that an item the public may have seen left the public view."""
-    if was_public(item, now):
-        db.session.add(ContentTombstone(kind=kind, item_id=item.id, reason=reason, created_at=now))
-
-
-def emit_changed(
-    kind: str,
-    item: Any,
-    action: str,
-    channels: list[str],
-    *,
-    previous_district_ids: list[int] | None = None,
-    previous_channels: list[str] | None = None,
-) -> None:
-    """Signal a public change inside this transaction (just before it commits), so reactions
-    that only write rows (stele manifests marked stale) commit atomically with the change.
-    Updates pass the targeting before the change too: those audiences must learn of it."""
-    send_before_commit(
-        db.session(),
-        content_changed,
-        kind,
-        item_id=item.id,
-        action=action,
-        district_ids=[d.id for d in item.districts],
-        channels=channels,
-        previous_district_ids=previous_district_ids,
-        previous_channels=previous_channels,
-    )
+# --- audit -----------------------------------------------------------------------------
 
 
 def changes_of(item: Any, data: dict[str, Any]) -> dict[str, Any]:

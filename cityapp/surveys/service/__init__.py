@@ -13,7 +13,7 @@ from cityapp.surveys.service.builder import (
     delete_survey,
     get_question,
     get_survey,
-    questions_with_options,
+    load_questions,
     reorder_questions,
     update_question,
     update_survey,
@@ -25,6 +25,7 @@ from cityapp.surveys.service.lifecycle import (
     flip_survey_statuses,
     open_surveys_query,
     publish_survey,
+    staff_surveys_query,
 )
 from cityapp.surveys.service.results import (
     compute_results,
@@ -32,6 +33,7 @@ from cityapp.surveys.service.results import (
     get_text_answer,
     moderate_text_answer,
     results_available,
+    text_answers_query,
 )
 from cityapp.surveys.service.stele import record_stele_vote
 from cityapp.surveys.service.validation import validate_survey
@@ -50,17 +52,19 @@ __all__ = [
     "get_question",
     "get_survey",
     "get_text_answer",
+    "load_questions",
     "moderate_text_answer",
     "open_surveys_query",
     "participant_key",
     "participant_key_for_installation",
     "publish_survey",
-    "questions_with_options",
     "rebuild_result_cells",
     "record_stele_vote",
     "reorder_questions",
     "results_available",
+    "staff_surveys_query",
     "submit_ballot",
+    "text_answers_query",
     "update_question",
     "update_survey",
     "validate_survey",

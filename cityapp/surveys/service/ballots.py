@@ -1,4 +1,4 @@
-"""Participation: participant keys, ballot validation, one ballot per participant, stele votes."""
+"""Participation: participant keys, ballot validation, one ballot per participant."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from cityapp.surveys.models import (
     SurveyQuestion,
     SurveyStatus,
 )
-from cityapp.surveys.service.builder import questions_with_options
+from cityapp.surveys.service.builder import load_questions
 from cityapp.surveys.service.cells import add_cell_deltas, apply_cell_deltas
 
 OTHER_TEXT_LIMIT = 200
@@ -71,7 +71,7 @@ class _Row:
 
 
 def _load_structure(survey: Survey) -> list[SurveyQuestion]:
-    return questions_with_options(survey)
+    return load_questions(survey)
 
 
 _KEYS_BY_TYPE = {
@@ -367,7 +367,7 @@ def get_my_ballot(survey: Survey, key: str) -> SurveyBallot | None:
     return find_ballot(survey, key)
 
 
-def ballot_answers_payload(ballot: SurveyBallot) -> list[dict]:
+def list_ballot_answers(ballot: SurveyBallot) -> list[dict]:
     """A ballot's answers in the shape they were submitted (for GET my-ballot)."""
     questions = {q.id: q for q in db.session.get(Survey, ballot.survey_id).questions}
     rows = db.session.scalars(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.db import db, utcnow
+from cityapp.db import db, get_or_404, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
 from cityapp.places.models import District
 from cityapp.surveys.models import (
@@ -57,10 +57,7 @@ _CLOSED_EDITABLE = {"title", "description", "results_visibility", "district_thre
 
 
 def get_survey(survey_id: int) -> Survey:
-    survey = db.session.get(Survey, survey_id)
-    if survey is None:
-        raise NotFound(f"No survey {survey_id}.")
-    return survey
+    return get_or_404(Survey, survey_id, "survey")
 
 
 def get_question(survey: Survey, question_id: int) -> SurveyQuestion:
@@ -70,7 +67,7 @@ def get_question(survey: Survey, question_id: int) -> SurveyQuestion:
     return question
 
 
-def questions_with_options(survey: Survey) -> list[SurveyQuestion]:
+def load_questions(survey: Survey) -> list[SurveyQuestion]:
     """A survey's questions in order with their options, in two queries instead of 1 + n."""
     return list(
         db.session.scalars(
@@ -218,6 +215,19 @@ def _jsonable(value: Any) -> Any:
 # --- questions ---------------------------------------------------------------------------
 
 
+def _finish_question_change(
+    actor: Actor, survey: Survey, action: str, *, revalidate: bool = True, **audit: Any
+) -> None:
+    """The tail of every question change: touch the survey, flush, re-validate a survey that
+    is no longer a draft, audit, and tell the steles."""
+    survey.updated_at = utcnow()
+    db.session.flush()
+    if revalidate and survey.status != SurveyStatus.DRAFT:
+        raise_if_invalid(survey)
+    record_audit(actor, action, object_type="survey", object_id=survey.id, **audit)
+    _emit_if_public(survey, "update")
+
+
 def _ensure_structure_editable(survey: Survey) -> None:
     if survey.has_ballots:
         raise Conflict(
@@ -245,18 +255,9 @@ def add_question(actor: Actor, survey: Survey, **data: Any) -> SurveyQuestion:
         raise ValidationError(errors={"options": ["New options have no id."]})
     survey.questions.append(question)
     raise_question_errors(survey, question)
-    survey.updated_at = utcnow()
-    db.session.flush()
-    if survey.status != SurveyStatus.DRAFT:
-        raise_if_invalid(survey)
-    record_audit(
-        actor,
-        "survey.question_create",
-        object_type="survey",
-        object_id=survey.id,
-        summary=f"question {question.id} ({question.type})",
+    _finish_question_change(
+        actor, survey, "survey.question_create", summary=f"question {question.id} ({question.type})"
     )
-    _emit_if_public(survey, "update")
     return question
 
 
@@ -303,24 +304,19 @@ def update_question(actor: Actor, survey: Survey, question: SurveyQuestion, **da
     if option_plan is not None:
         _apply_options(question, option_plan)
     raise_question_errors(survey, question)
-    survey.updated_at = utcnow()
-    db.session.flush()
-    if structural and survey.status != SurveyStatus.DRAFT:
-        raise_if_invalid(survey)
     action = (
         "survey.text_corrected"
         if survey.has_ballots and not structural
         else "survey.question_update"
     )
-    record_audit(
+    _finish_question_change(
         actor,
+        survey,
         action,
-        object_type="survey",
-        object_id=survey.id,
+        revalidate=structural,
         summary=f"question {question.id}: changed " + ", ".join(sorted(changes)),
         changes={"question_id": question.id, **changes},
     )
-    _emit_if_public(survey, "update")
     return question
 
 
@@ -379,18 +375,9 @@ def delete_question(actor: Actor, survey: Survey, question: SurveyQuestion) -> N
     survey.questions.remove(question)
     for position, remaining in enumerate(survey.questions):
         remaining.position = position
-    survey.updated_at = utcnow()
-    db.session.flush()
-    if survey.status != SurveyStatus.DRAFT:
-        raise_if_invalid(survey)
-    record_audit(
-        actor,
-        "survey.question_delete",
-        object_type="survey",
-        object_id=survey.id,
-        summary=f"question {question.id}",
+    _finish_question_change(
+        actor, survey, "survey.question_delete", summary=f"question {question.id}"
     )
-    _emit_if_public(survey, "update")
 
 
 def reorder_questions(actor: Actor, survey: Survey, question_ids: list[int]) -> Survey:
@@ -408,14 +395,8 @@ def reorder_questions(actor: Actor, survey: Survey, question_ids: list[int]) -> 
         errors.update(question_errors(survey, question, prefix=f"questions.{question.id}"))
     if errors:
         raise ValidationError("The new order breaks question conditions.", errors=errors)
-    survey.updated_at = utcnow()
-    db.session.flush()
-    record_audit(
-        actor,
-        "survey.questions_reorder",
-        object_type="survey",
-        object_id=survey.id,
-        changes={"order": question_ids},
+    # The conditions were just checked question by question; nothing else changed.
+    _finish_question_change(
+        actor, survey, "survey.questions_reorder", revalidate=False, changes={"order": question_ids}
     )
-    _emit_if_public(survey, "update")
     return survey

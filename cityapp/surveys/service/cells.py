@@ -11,7 +11,7 @@ from sqlalchemy import delete, distinct, func, select
 
 from cityapp.db import db
 from cityapp.surveys.models import Survey, SurveyAnswer, SurveyBallot, SurveyResultCell
-from cityapp.surveys.service.builder import questions_with_options
+from cityapp.surveys.service.builder import load_questions
 
 CellKey = tuple[int, int, str]  # (question_id, district_key, cell)
 
@@ -80,9 +80,9 @@ def apply_cell_deltas(survey_id: int, deltas: dict[CellKey, int]) -> None:
     db.session.execute(statement, values)
 
 
-def cells_from_answers(survey: Survey) -> dict[CellKey, int]:
+def count_cells_from_answers(survey: Survey) -> dict[CellKey, int]:
     """The cells recomputed from the answers with GROUP BY (rebuilds and consistency checks)."""
-    question_ids = [q.id for q in questions_with_options(survey)]
+    question_ids = [q.id for q in load_questions(survey)]
     cells: dict[CellKey, int] = defaultdict(int)
     if not question_ids:
         return cells
@@ -126,12 +126,12 @@ def rebuild_result_cells(survey: Survey) -> int:
     """Replace a survey's counter cells by a fresh GROUP BY over its answers (after bulk
     imports, or to repair). Returns the number of cells."""
     db.session.execute(delete(SurveyResultCell).where(SurveyResultCell.survey_id == survey.id))
-    cells = cells_from_answers(survey)
+    cells = count_cells_from_answers(survey)
     apply_cell_deltas(survey.id, cells)
     return len(cells)
 
 
-def stored_cells(survey: Survey) -> dict[CellKey, int]:
+def load_stored_cells(survey: Survey) -> dict[CellKey, int]:
     """The counter cells as stored (non-zero ones)."""
     rows = db.session.execute(
         select(

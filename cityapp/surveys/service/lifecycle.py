@@ -43,6 +43,14 @@ def open_surveys_query(
     return query
 
 
+def staff_surveys_query(status: str | None = None):
+    """Every survey for staff, optionally by stored status (newest first: order by id desc)."""
+    query = select(Survey)
+    if status is not None:
+        query = query.where(Survey.status == status)
+    return query
+
+
 def emit_survey_changed(
     survey: Survey,
     action: str,

@@ -27,8 +27,8 @@ from cityapp.surveys.models import (
     SurveyQuestion,
     SurveyStatus,
 )
-from cityapp.surveys.service.builder import questions_with_options
-from cityapp.surveys.service.cells import CellKey, parse_cell, stored_cells
+from cityapp.surveys.service.builder import load_questions
+from cityapp.surveys.service.cells import CellKey, load_stored_cells, parse_cell
 
 PUBLISHED_TEXTS_PER_QUESTION = 50
 _YES = {"de": "Ja", "en": "Yes", "de-x-ls": "Ja"}
@@ -236,8 +236,8 @@ def compute_results(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """A survey's results from its counter cells: a few hundred rows whatever the ballots."""
-    questions = questions_with_options(survey)
-    cells = stored_cells(survey)
+    questions = load_questions(survey)
+    cells = load_stored_cells(survey)
     totals = _totals(_split_cells(cells))
     texts = _published_texts(survey)
     moderation = _moderation_counts(survey) if for_staff else {}
@@ -319,6 +319,16 @@ def _district_breakdown(
 
 
 # --- moderation of free text -------------------------------------------------------------
+
+
+def text_answers_query(survey: Survey, status: str, question_id: int | None = None):
+    """A survey's free-text and "other" answers in one moderation status (oldest first)."""
+    query = select(SurveyAnswer).where(
+        SurveyAnswer.survey_id == survey.id, SurveyAnswer.moderation_status == status
+    )
+    if question_id is not None:
+        query = query.where(SurveyAnswer.question_id == question_id)
+    return query
 
 
 def get_text_answer(answer_id: int) -> SurveyAnswer:

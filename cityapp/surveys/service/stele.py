@@ -1,6 +1,6 @@
 """Stele votes: one tap on a stele poll, idempotent per interaction, with a per-device
-cooldown. The device is an opaque key until the Steles domain brings its Device model and
-the device API endpoint that calls this."""
+cooldown. The kiosks domain calls this from its device API (kiosks/service/votes.py), passing
+the device id as an opaque key; surveys stores only an HMAC of it."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def record_stele_vote(
     """One tap on a stele poll: idempotent per (device, poll, interaction id) and limited by a
     per-device cooldown. Returns (ballot, created); a repeated interaction returns the first.
 
-    The device is an opaque identifier until the Steles domain brings its Device model.
+    ``device_key`` is opaque here (the kiosk device's id): surveys does not import kiosks.
     """
     now = now or utcnow()
     if not device_key or not interaction_id or len(interaction_id) > 100:
