@@ -24,6 +24,7 @@ from cityapp.db import db, utcnow
 from cityapp.feedback import jobs as feedback_jobs
 from cityapp.kiosks import jobs as kiosks_jobs
 from cityapp.mail import jobs as mail_jobs
+from cityapp.media import jobs as media_jobs
 from cityapp.scheduling import JobRun, JobSpec, run_guarded, runner_name
 from cityapp.surveys import jobs as surveys_jobs
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 JOBS: tuple[JobSpec, ...] = (
     *core_jobs.JOBS,
     *mail_jobs.JOBS,
+    *media_jobs.JOBS,
     *content_jobs.JOBS,
     *surveys_jobs.JOBS,
     *feedback_jobs.JOBS,

@@ -32,14 +32,6 @@ def flip_content_statuses() -> dict[str, int]:
     return counts
 
 
-def purge_orphan_media() -> dict[str, int]:
-    """Delete media files that no row references (failed uploads, failed deletions)."""
-    from cityapp.media.service import purge_orphan_files
-
-    min_age = current_app.config["CITYAPP_MEDIA_ORPHAN_MIN_AGE_S"]
-    return {"orphan_media_purged": purge_orphan_files(min_age_s=min_age)}
-
-
 JOBS = (
     JobSpec(
         id="content.boundaries",
@@ -47,11 +39,5 @@ JOBS = (
         schedule=lambda app: Every(app.config["CITYAPP_CONTENT_JOB_INTERVAL_S"]),
         description="publish scheduled content, archive expired/superseded, purge tombstones",
         misfire_grace_s=60,
-    ),
-    JobSpec(
-        id="media.orphans",
-        func=purge_orphan_media,
-        schedule=lambda app: Every(app.config["CITYAPP_MEDIA_ORPHAN_SWEEP_S"]),
-        description="delete media files that no row references (failed uploads)",
     ),
 )
