@@ -10,9 +10,9 @@ from cityapp.auth.permissions import current_staff, staff_required
 from cityapp.db import db
 from cityapp.http import check_if_match, make_etag, page_response, paginate
 from cityapp.surveys import service
-from cityapp.surveys.api import chart_response, results_response, translator
 from cityapp.surveys.export import ballots_csv, results_csv
 from cityapp.surveys.models import Survey, SurveyAnswer
+from cityapp.surveys.present import chart_response, results_response, translator
 from cityapp.surveys.schemas import (
     LangQuerySchema,
     ModerationInputSchema,
