@@ -103,6 +103,18 @@ def register_extensions(app: Flask) -> None:
 
     register_http(app)
     register_auth(app)
+    register_feedback_receivers()
+
+
+def register_feedback_receivers() -> None:
+    """Interim home (the lead folds this into register_receivers): feedback's reactions."""
+    from cityapp.content.media import register_media_reference
+    from cityapp.feedback.service.participation import count_out_installation_support
+    from cityapp.feedback.service.retention import is_used_by_report_photos
+    from cityapp.signals import installation_deleting
+
+    installation_deleting.connect(count_out_installation_support)
+    register_media_reference(is_used_by_report_photos)
 
 
 def register_blueprints(app: Flask) -> None:

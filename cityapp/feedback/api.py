@@ -30,7 +30,7 @@ from cityapp.feedback.schemas import (
     ReportTrackSchema,
     SupportResultSchema,
 )
-from cityapp.feedback.service import categories, reports, workflow
+from cityapp.feedback.service import categories, participation, reports, state, workflow
 from cityapp.http import accepts, negotiate_language, paginate
 
 blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Citizen reports")
@@ -213,12 +213,12 @@ def get_report(report_id: int):
 
 
 def _track_body(report: Report) -> dict:
-    original = reports.followed(report)
+    original = reports.followed_report(report)
     return present.report_track(
         report,
         negotiate_language(),
         original if original.id != report.id else None,
-        report.status == "resolved" and reports.reopen_window_open(report),
+        report.status == "resolved" and state.is_reopen_window_open(report),
     )
 
 
@@ -262,7 +262,7 @@ def add_photo(token: str):
 def withdraw_report(data, token: str):
     """Withdraw the report (while it is open)."""
     report = reports.find_by_tracking_token(token)
-    reports.withdraw_report(report, data["reason"])
+    participation.withdraw_report(report, data["reason"])
     db.session.commit()
     return _track_body(report)
 
@@ -273,7 +273,7 @@ def withdraw_report(data, token: str):
 def reopen_report(data, token: str):
     """Reopen a resolved report within 30 days, saying why."""
     report = reports.find_by_tracking_token(token)
-    workflow.reopen_by_reporter(report, data["reason"])
+    workflow.reopen_report(report, data["reason"])
     db.session.commit()
     return _track_body(report)
 
@@ -287,7 +287,7 @@ def reopen_report(data, token: str):
 def support_report(report_id: int):
     """Support a public report ("me too"); one per installation."""
     report = reports.get_public_report(report_id)
-    is_new = reports.support_report(report, current_installation())
+    is_new = participation.support_report(report, current_installation())
     db.session.commit()
     return {"supporters_count": report.supporters_count, "is_new": is_new}
 
@@ -299,7 +299,7 @@ def support_report(report_id: int):
 def flag_report(data, report_id: int):
     """Flag a public report for moderators; one flag per installation."""
     report = reports.get_public_report(report_id)
-    reports.flag_report(report, current_installation(), data["reason"], data["comment"])
+    participation.flag_report(report, current_installation(), data["reason"], data["comment"])
     db.session.commit()
 
 

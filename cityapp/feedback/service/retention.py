@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.content.media import delete_unused_media, register_media_reference
+from cityapp.content.media import delete_unused_media
 from cityapp.content.models import District, MediaAsset
 from cityapp.db import db, utcnow
 from cityapp.feedback.models import (
@@ -20,10 +20,12 @@ from cityapp.feedback.models import (
     ReportEvent,
     ReportPhoto,
 )
-from cityapp.feedback.service.reports import sync_photo_visibility
+from cityapp.feedback.service.state import sync_photo_visibility
 
 
-def _used_by_report_photos(asset: MediaAsset) -> bool:
+def is_used_by_report_photos(asset: MediaAsset) -> bool:
+    """Whether a report photo shows the asset or keeps it as an original (the media pipeline
+    asks this before it deletes a file; create_app registers it)."""
     return (
         db.session.scalar(
             select(ReportPhoto.id)
@@ -39,15 +41,13 @@ def _used_by_report_photos(asset: MediaAsset) -> bool:
     )
 
 
-register_media_reference(_used_by_report_photos)
-
-
 def _days(category: ReportCategory, attribute: str, config_key: str) -> int:
     value = getattr(category, attribute)
     return value if value is not None else current_app.config[config_key]
 
 
 def apply_retention(actor: Actor, now: datetime | None = None) -> dict[str, int]:
+    """Delete what the retention rules say is due; returns the counts per kind."""
     now = now or utcnow()
     counts = {"contacts_deleted": 0, "photos_deleted": 0, "reports_anonymised": 0}
     unused: list[int | None] = []
