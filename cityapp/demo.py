@@ -6,7 +6,7 @@ from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
 from cityapp.content.service import upsert_district
 from cityapp.content.service.demo import seed_content
-from cityapp.feedback.service.demo import seed_feedback
+from cityapp.feedback.demo import seed_feedback
 from cityapp.kiosks.demo import seed_kiosks
 from cityapp.surveys.demo import seed_demo_surveys
 

@@ -15,7 +15,7 @@ from cityapp.db import db
 from cityapp.errors import BadRequest, ValidationError
 from cityapp.extensions import limiter
 from cityapp.feedback import present
-from cityapp.feedback.models import OPEN_STATUSES, Report, ReportCategory
+from cityapp.feedback.models import Report
 from cityapp.feedback.schemas import (
     CategoryListSchema,
     CommentInputSchema,
@@ -180,20 +180,8 @@ def submit_report():
 def list_reports(args):
     """Published reports, newest first."""
     language = negotiate_language()
-    query = reports.public_query()
-    if "category" in args:
-        query = query.where(ReportCategory.code == args["category"])
-    if "district" in args:
-        query = query.where(Report.district_id == args["district"])
-    status = args.get("status")
-    if status == "open":
-        query = query.where(Report.status.in_([str(s) for s in OPEN_STATUSES]))
-    elif status == "closed":
-        query = query.where(Report.status.not_in([str(s) for s in OPEN_STATUSES]))
-    elif status:
-        query = query.where(Report.status == status)
+    query = reports.with_public_parts(reports.filter_public_reports(args))
     order = [(Report.created_at, "desc"), (Report.id, "desc")]
-    query = reports.with_public_parts(query)
     page = paginate(db.session, query, order, limit=args["limit"], cursor=args["cursor"])
     return {
         "items": [present.report_public(r, language) for r in page.items],

@@ -57,14 +57,9 @@ class CategoryListSchema(Schema):
     items = fields.List(fields.Nested(CategoryPublicSchema))
 
 
-class CategoryStaffSchema(Schema):
-    id = fields.Integer(metadata={"example": 1})
-    code = fields.String(metadata={"example": "strassenschaeden"})
-    name = Translations(example=_NAME_EXAMPLE)
-    description = Translations(example=_DESCRIPTION_EXAMPLE)
-    group = fields.String(allow_none=True, metadata={"example": "Straße und Verkehr"})
-    keywords = fields.List(fields.String(), metadata={"example": ["schlagloch", "pflaster"]})
-    department = fields.String(allow_none=True, metadata={"example": "Tiefbauamt"})
+class _CategorySettings:
+    """The switches and extra fields of a category, the same in staff output and input."""
+
     is_private = fields.Boolean(metadata={"example": False})
     is_location_required = fields.Boolean(metadata={"example": True})
     is_photo_required = fields.Boolean(metadata={"example": False})
@@ -72,6 +67,16 @@ class CategoryStaffSchema(Schema):
     is_active = fields.Boolean(metadata={"example": True})
     attributes = fields.List(fields.Nested(CategoryAttributeSchema))
     position = fields.Integer(metadata={"example": 0})
+
+
+class CategoryStaffSchema(_CategorySettings, Schema):
+    id = fields.Integer(metadata={"example": 1})
+    code = fields.String(metadata={"example": "strassenschaeden"})
+    name = Translations(example=_NAME_EXAMPLE)
+    description = Translations(example=_DESCRIPTION_EXAMPLE)
+    group = fields.String(allow_none=True, metadata={"example": "Straße und Verkehr"})
+    keywords = fields.List(fields.String(), metadata={"example": ["schlagloch", "pflaster"]})
+    department = fields.String(allow_none=True, metadata={"example": "Tiefbauamt"})
     contact_retention_days = fields.Integer(allow_none=True, metadata={"example": 180})
     rejected_photo_retention_days = fields.Integer(allow_none=True, metadata={"example": 30})
     anonymise_after_days = fields.Integer(allow_none=True, metadata={"example": 730})
@@ -83,7 +88,7 @@ class CategoryStaffListSchema(Schema):
     items = fields.List(fields.Nested(CategoryStaffSchema))
 
 
-class _CategoryFields(Schema):
+class _CategoryFields(_CategorySettings, Schema):
     description = Translations(example=_DESCRIPTION_EXAMPLE)
     group = fields.String(
         allow_none=True,
@@ -97,13 +102,6 @@ class _CategoryFields(Schema):
     department = fields.String(
         allow_none=True, validate=validate.Length(max=200), metadata={"example": "Tiefbauamt"}
     )
-    is_private = fields.Boolean(metadata={"example": False})
-    is_location_required = fields.Boolean(metadata={"example": True})
-    is_photo_required = fields.Boolean(metadata={"example": False})
-    is_auto_publish = fields.Boolean(metadata={"example": False})
-    is_active = fields.Boolean(metadata={"example": True})
-    attributes = fields.List(fields.Nested(CategoryAttributeSchema))
-    position = fields.Integer(metadata={"example": 0})
     contact_retention_days = fields.Integer(
         allow_none=True, validate=validate.Range(min=1), metadata={"example": 180}
     )

@@ -17,21 +17,23 @@ from cityapp.feedback.models import Report, ReportCategory, ReportFlag
 QUEUE_ORDER = [(Report.created_at, "asc"), (Report.id, "asc")]
 
 
+#: Filters that ask for one value of one column.
+_EQUAL_TO = {
+    "moderation_state": Report.moderation_state,
+    "status": Report.status,
+    "category": ReportCategory.code,
+    "district": Report.district_id,
+    "department": Report.department,
+    "assignee_id": Report.assignee_id,
+}
+
+
 def filter_queue(filters: dict[str, Any]) -> Select:
     """Reports matching the staff filters (any subset of the StaffQuerySchema keys)."""
     query = select(Report).join(ReportCategory, Report.category_id == ReportCategory.id)
-    if "moderation_state" in filters:
-        query = query.where(Report.moderation_state == filters["moderation_state"])
-    if "status" in filters:
-        query = query.where(Report.status == filters["status"])
-    if "category" in filters:
-        query = query.where(ReportCategory.code == filters["category"])
-    if "district" in filters:
-        query = query.where(Report.district_id == filters["district"])
-    if "department" in filters:
-        query = query.where(Report.department == filters["department"])
-    if "assignee_id" in filters:
-        query = query.where(Report.assignee_id == filters["assignee_id"])
+    for key, column in _EQUAL_TO.items():
+        if key in filters:
+            query = query.where(column == filters[key])
     if "flagged" in filters:
         flagged = select(ReportFlag.report_id).where(ReportFlag.is_resolved.is_(False))
         query = query.where(

@@ -16,6 +16,7 @@ from cityapp.content.service.districts import find_district_at
 from cityapp.db import db, get_or_404, utcnow
 from cityapp.errors import NotFound, ValidationError
 from cityapp.feedback.models import (
+    OPEN_STATUSES,
     ModerationState,
     Report,
     ReportCategory,
@@ -190,6 +191,24 @@ def public_query() -> Select:
             ReportCategory.is_private.is_(False),
         )
     )
+
+
+def filter_public_reports(filters: dict[str, Any]) -> Select:
+    """Public reports by category code, district and status ("open", "closed" or one)."""
+    query = public_query()
+    if "category" in filters:
+        query = query.where(ReportCategory.code == filters["category"])
+    if "district" in filters:
+        query = query.where(Report.district_id == filters["district"])
+    status = filters.get("status")
+    open_statuses = [str(s) for s in OPEN_STATUSES]
+    if status == "open":
+        query = query.where(Report.status.in_(open_statuses))
+    elif status == "closed":
+        query = query.where(Report.status.not_in(open_statuses))
+    elif status:
+        query = query.where(Report.status == status)
+    return query
 
 
 def with_public_parts(query: Select, *, events: bool = False) -> Select:
