@@ -156,19 +156,20 @@ def get_report(report_id: int) -> Report:
 
 
 def get_report_photo(report_id: int, photo_id: int) -> ReportPhoto:
-    """A photo of the report (404 when it belongs to another one)."""
-    photo = db.session.get(ReportPhoto, photo_id)
-    if photo is None or photo.report_id != report_id:
-        raise NotFound(f"No photo {photo_id} on report {report_id}.")
-    return photo
+    return _get_part_of_report(ReportPhoto, photo_id, report_id, "photo")
 
 
 def get_report_comment(report_id: int, event_id: int) -> ReportEvent:
-    """A history entry of the report (404 when it belongs to another one)."""
-    event = db.session.get(ReportEvent, event_id)
-    if event is None or event.report_id != report_id:
-        raise NotFound(f"No comment {event_id} on report {report_id}.")
-    return event
+    return _get_part_of_report(ReportEvent, event_id, report_id, "comment")
+
+
+def _get_part_of_report(model: type, ident: int, report_id: int, what: str):
+    """A photo or history entry of the report; 404 when it belongs to another report, so
+    no id reveals what other reports hold."""
+    row = db.session.get(model, ident)
+    if row is None or row.report_id != report_id:
+        raise NotFound(f"No {what} {ident} on report {report_id}.")
+    return row
 
 
 def read_photo_file(
