@@ -111,11 +111,15 @@ def register_receivers(app: Flask) -> None:
     """Connect the reactions between packages (signals, media reference checks)."""
     from cityapp.content.service.areas import retarget_area_announcements
     from cityapp.content.service.images import news_uses_media
+    from cityapp.feedback.service.participation import count_out_installation_support
+    from cityapp.feedback.service.retention import is_used_by_report_photos
     from cityapp.media.service import register_media_file_cleanup, register_media_reference
-    from cityapp.signals import district_areas_changed
+    from cityapp.signals import district_areas_changed, installation_deleting
 
     district_areas_changed.connect(retarget_area_announcements)
+    installation_deleting.connect(count_out_installation_support)
     register_media_reference(news_uses_media)
+    register_media_reference(is_used_by_report_photos)
     register_media_file_cleanup()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cityapp.auth.models import Role
 from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
 from cityapp.content.demo import seed_content
-from cityapp.feedback.service.demo import seed_feedback
+from cityapp.feedback.demo import seed_feedback
 from cityapp.kiosks.demo import seed_kiosks
 from cityapp.places.demo import seed_districts
 from cityapp.surveys.demo import seed_demo_surveys

@@ -15,7 +15,7 @@ from cityapp.db import db
 from cityapp.errors import BadRequest, ValidationError
 from cityapp.extensions import limiter
 from cityapp.feedback import present
-from cityapp.feedback.models import OPEN_STATUSES, Report, ReportCategory
+from cityapp.feedback.models import Report
 from cityapp.feedback.schemas import (
     CategoryListSchema,
     CommentInputSchema,
@@ -30,7 +30,7 @@ from cityapp.feedback.schemas import (
     ReportTrackSchema,
     SupportResultSchema,
 )
-from cityapp.feedback.service import categories, reports, workflow
+from cityapp.feedback.service import categories, participation, reports, state, workflow
 from cityapp.http import accepts, negotiate_language, paginate
 
 blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Citizen reports")
@@ -180,20 +180,8 @@ def submit_report():
 def list_reports(args):
     """Published reports, newest first."""
     language = negotiate_language()
-    query = reports.public_query()
-    if "category" in args:
-        query = query.where(ReportCategory.code == args["category"])
-    if "district" in args:
-        query = query.where(Report.district_id == args["district"])
-    status = args.get("status")
-    if status == "open":
-        query = query.where(Report.status.in_([str(s) for s in OPEN_STATUSES]))
-    elif status == "closed":
-        query = query.where(Report.status.not_in([str(s) for s in OPEN_STATUSES]))
-    elif status:
-        query = query.where(Report.status == status)
+    query = reports.with_public_parts(reports.filter_public_reports(args))
     order = [(Report.created_at, "desc"), (Report.id, "desc")]
-    query = reports.with_public_parts(query)
     page = paginate(db.session, query, order, limit=args["limit"], cursor=args["cursor"])
     return {
         "items": [present.report_public(r, language) for r in page.items],
@@ -213,12 +201,12 @@ def get_report(report_id: int):
 
 
 def _track_body(report: Report) -> dict:
-    original = reports.followed(report)
+    original = reports.followed_report(report)
     return present.report_track(
         report,
         negotiate_language(),
         original if original.id != report.id else None,
-        report.status == "resolved" and reports.reopen_window_open(report),
+        report.status == "resolved" and state.is_reopen_window_open(report),
     )
 
 
@@ -262,7 +250,7 @@ def add_photo(token: str):
 def withdraw_report(data, token: str):
     """Withdraw the report (while it is open)."""
     report = reports.find_by_tracking_token(token)
-    reports.withdraw_report(report, data["reason"])
+    participation.withdraw_report(report, data["reason"])
     db.session.commit()
     return _track_body(report)
 
@@ -273,7 +261,7 @@ def withdraw_report(data, token: str):
 def reopen_report(data, token: str):
     """Reopen a resolved report within 30 days, saying why."""
     report = reports.find_by_tracking_token(token)
-    workflow.reopen_by_reporter(report, data["reason"])
+    workflow.reopen_report(report, data["reason"])
     db.session.commit()
     return _track_body(report)
 
@@ -287,7 +275,7 @@ def reopen_report(data, token: str):
 def support_report(report_id: int):
     """Support a public report ("me too"); one per installation."""
     report = reports.get_public_report(report_id)
-    is_new = reports.support_report(report, current_installation())
+    is_new = participation.support_report(report, current_installation())
     db.session.commit()
     return {"supporters_count": report.supporters_count, "is_new": is_new}
 
@@ -299,7 +287,7 @@ def support_report(report_id: int):
 def flag_report(data, report_id: int):
     """Flag a public report for moderators; one flag per installation."""
     report = reports.get_public_report(report_id)
-    reports.flag_report(report, current_installation(), data["reason"], data["comment"])
+    participation.flag_report(report, current_installation(), data["reason"], data["comment"])
     db.session.commit()
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cityapp.auth.service import SCHEDULER
-from cityapp.feedback.service.reports import recount_supporters
+from cityapp.feedback.service.participation import recount_supporters
 from cityapp.feedback.service.retention import apply_retention
 from cityapp.scheduling import Daily, JobSpec
 

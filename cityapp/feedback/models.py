@@ -163,6 +163,10 @@ class Report(TimestampMixin, db.Model):
     def is_public(self) -> bool:
         return self.moderation_state == ModerationState.PUBLISHED and not self.category.is_private
 
+    @property
+    def has_contact(self) -> bool:
+        return self.contact is not None
+
     def __repr__(self) -> str:
         return f"<Report {self.id} {self.status}/{self.moderation_state}>"
 
@@ -213,6 +217,15 @@ class ReportPhoto(db.Model):
     report: Mapped[Report] = relationship(back_populates="photos")
     asset = relationship("MediaAsset", foreign_keys=[media_asset_id])
     original_asset = relationship("MediaAsset", foreign_keys=[original_asset_id])
+
+    @property
+    def is_blurred(self) -> bool:
+        return self.original_asset_id is not None
+
+    @property
+    def sha256(self) -> str | None:
+        """The shown file's hash; None once retention deleted it."""
+        return self.asset.sha256 if self.asset is not None else None
 
     def __repr__(self) -> str:
         return f"<ReportPhoto {self.id} report={self.report_id}>"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from cityapp.auth.models import AuditEntry
 from cityapp.db import db
 from cityapp.feedback.models import Report, ReportPhoto
-from cityapp.feedback.service.moderation import is_obvious_spam, screen_text
+from cityapp.feedback.service.screening import is_obvious_spam, screen_text
 from tests.conftest import assert_problem
 from tests.feedback.conftest import jpeg
 

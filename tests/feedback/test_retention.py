@@ -62,7 +62,7 @@ def test_category_override(app, category, submit, moderator_client):
 
 
 def test_photos_of_rejected_reports_deleted_after_30_days(
-    app, make_category, district_ids, submit, moderator_client
+    app, make_category, districts, submit, moderator_client
 ):
     make_category(is_auto_publish=False)
     _, rejected = submit(photos=[jpeg("red")])
@@ -100,7 +100,7 @@ def test_photos_of_rejected_reports_deleted_after_30_days(
 
 
 def test_purge_keeps_media_that_something_else_still_uses(
-    app, make_category, district_ids, submit, moderator_client, editor_client
+    app, make_category, districts, submit, moderator_client, editor_client
 ):
     make_category(is_auto_publish=False)
     _, rejected = submit(photos=[jpeg("green")])
@@ -137,9 +137,7 @@ def _photo_id(report_id: int) -> int:
     return db.session.scalar(select(ReportPhoto.id).where(ReportPhoto.report_id == report_id))
 
 
-def test_old_reports_anonymised_by_the_nightly_job(
-    app, category, submit, district_ids, monkeypatch
-):
+def test_old_reports_anonymised_by_the_nightly_job(app, category, submit, districts, monkeypatch):
     monkeypatch.setitem(app.config, "CITYAPP_REPORT_ANONYMISE_AFTER_DAYS", 365)
     _, old = submit(address="Marktplatz 1", contact={"email": "a@example.org"})
     _, young = submit()

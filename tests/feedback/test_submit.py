@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from cityapp.db import db
 from cityapp.feedback.models import Report, ReportContact, ReportPhoto
-from cityapp.feedback.service.reports import recount_supporters
+from cityapp.feedback.service.participation import recount_supporters
 from tests.conftest import ApiClient, assert_problem
 from tests.feedback.conftest import OUTSIDE, jpeg
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.db import db
-from cityapp.errors import Conflict, NotFound, ValidationError
+from cityapp.db import db, get_or_404
+from cityapp.errors import Conflict, ValidationError
 from cityapp.feedback.models import AttributeType, Report, ReportCategory
 
 _CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
@@ -18,14 +18,17 @@ _LIST_TYPES = {AttributeType.SINGLEVALUELIST, AttributeType.MULTIVALUELIST}
 
 
 def get_category(category_id: int) -> ReportCategory:
-    category = db.session.get(ReportCategory, category_id)
-    if category is None:
-        raise NotFound(f"No category {category_id}.")
-    return category
+    return get_or_404(ReportCategory, category_id, "category")
 
 
 def find_category(code: str) -> ReportCategory | None:
     return db.session.scalar(select(ReportCategory).where(ReportCategory.code == code))
+
+
+def list_categories() -> list[ReportCategory]:
+    """Every category, active or not, in display order (for staff)."""
+    query = select(ReportCategory).order_by(ReportCategory.position, ReportCategory.id)
+    return list(db.session.scalars(query))
 
 
 def active_categories(*, include_private: bool = True) -> list[ReportCategory]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cityapp.auth.service import Actor, actor_label
 from cityapp.db import db, utcnow
 from cityapp.feedback.models import Report, ReportEvent
+from cityapp.feedback.service.notifications import notify_reporter
 from cityapp.signals import report_status_changed, send_after_commit
 
 
@@ -37,8 +38,6 @@ def record_event(
     report.updated_at = utcnow()
     db.session.flush()
     if notify:
-        from cityapp.feedback.service.notifications import notify_reporter
-
         notify_reporter(report, event)
         send_after_commit(
             db.session(),

@@ -1,111 +1,205 @@
-"""Text screening for anything residents write (reports now, survey answers later).
-
-``screen_text`` is pure: it knows nothing about reports and returns what it found. Profanity
-is matched word by word (so "Ausschuss" or "Schwanstraße" never hit), after undoing common
-leetspeak and letter stretching ("sh1t", "fuuuck"). Personal data (phone numbers, email
-addresses, licence plates), links and shouting are flagged too.
-"""
+"""Moderation decisions on reports: approve, reject, hide, redact (edit the public text, blur
+or remove photos), approve held-back comments and late photos. Every decision is audit-logged;
+originals stay (admins only)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+import io
 
-_WORDLIST_DIR = Path(__file__).resolve().parent.parent / "wordlists"
-_LEET = str.maketrans(
-    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i"}
+from PIL import Image, ImageFilter
+from sqlalchemy import update
+
+from cityapp.auth.service import Actor, record_audit
+from cityapp.db import db
+from cityapp.errors import Conflict, ValidationError
+from cityapp.feedback.models import (
+    ModerationState,
+    RejectionReason,
+    Report,
+    ReportEvent,
+    ReportFlag,
+    ReportPhoto,
+    ReportStatus,
 )
-_TOKEN_RE = re.compile(r"[\w@$!]+", re.UNICODE)
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# +49 … or a leading 0, then at least 6 more digits with the usual separators.
-_PHONE_RE = re.compile(r"(?<![\w.])(?:\+\d{2} ?|0)\d[\d /()-]{4,}\d(?![\w.])")
-# German plates: district code, letters, digits (KS-AB 123, KS AB 1234E); upper case only.
-_PLATE_RE = re.compile(r"\b[A-ZÄÖÜ]{1,3}[- ][A-Z]{1,2} ?[1-9]\d{0,3}[EH]?\b")
-_LINK_RE = re.compile(
-    r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:de|com|net|org|info|ru|cn|io|xyz|biz)\b(?:/\S*)?",
-    re.IGNORECASE,
+from cityapp.feedback.service.events import record_event
+from cityapp.feedback.service.state import (
+    MAX_DESCRIPTION,
+    hide_from_public,
+    publish_report,
+    stamp_closure,
+    stamp_first_response,
+    sync_photo_visibility,
 )
+from cityapp.media import service as media
+
+M = ModerationState
+
+REJECTION_TEXTS_DE = {
+    RejectionReason.SPAM: "Die Meldung wurde als Spam eingestuft.",
+    RejectionReason.ABUSIVE: "Die Meldung verstößt gegen unsere Regeln für einen respektvollen "
+    "Umgang.",
+    RejectionReason.DUPLICATE: "Das Anliegen ist bereits gemeldet.",
+    RejectionReason.NOT_OUR_RESPONSIBILITY: "Die Stadt ist für dieses Anliegen nicht zuständig.",
+    RejectionReason.OTHER: "Die Meldung kann nicht bearbeitet werden.",
+}
 
 
-@dataclass(frozen=True)
-class FilterHit:
-    kind: str  # profanity | personal_data | link | shouting
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "detail": self.detail}
-
-
-def _squash(word: str) -> str:
-    """Lower case, leetspeak undone, umlauts kept, runs of a letter collapsed to one."""
-    word = unicodedata.normalize("NFC", word.lower()).translate(_LEET)
-    word = word.replace("ß", "ss")
-    return re.sub(r"(.)\1+", r"\1", word)
-
-
-# Endings a "~" entry may take (inflection, not composition): "fick~" matches "ficken",
-# "fickt", never the street "Fickelweg".
-_ENDINGS = ("", "e", "en", "er", "ern", "es", "s", "t", "st", "te", "ten", "et", "n", "i")
-
-
-@lru_cache(maxsize=1)
-def _wordlists() -> tuple[frozenset[str], tuple[str, ...]]:
-    """Entries: ``word`` (exact), ``stem~`` (stem + inflection), ``stem*`` (any word that
-    starts with an unambiguous stem, e.g. compounds like "Scheißkerl")."""
-    exact: set[str] = set()
-    prefixes: list[str] = []
-    for path in sorted(_WORDLIST_DIR.glob("*.txt")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            entry = line.strip()
-            if not entry or entry.startswith("#"):
-                continue
-            if entry.endswith("*"):
-                prefixes.append(_squash(entry[:-1]))
-            elif entry.endswith("~"):
-                exact.update(_squash(entry[:-1] + ending) for ending in _ENDINGS)
-            else:
-                exact.add(_squash(entry))
-    return frozenset(exact), tuple(prefixes)
+def approve_report(actor: Actor, report: Report) -> Report:
+    """Publish a pending (or hidden) report; its open flags count as dealt with."""
+    if report.moderation_state not in (M.PENDING, M.HIDDEN):
+        raise Conflict(
+            f"Only pending or hidden reports can be approved ({report.moderation_state})."
+        )
+    previous = report.moderation_state
+    publish_report(report)
+    db.session.execute(
+        update(ReportFlag)
+        .where(ReportFlag.report_id == report.id, ReportFlag.is_resolved.is_(False))
+        .values(is_resolved=True)
+    )
+    record_audit(
+        actor,
+        "report.approve",
+        object_type="report",
+        object_id=report.id,
+        summary=f"{previous} -> published",
+    )
+    record_event(actor, report, "moderation", internal_note=f"approved ({previous})")
+    return report
 
 
-def _profanity(text: str) -> list[FilterHit]:
-    exact, prefixes = _wordlists()
-    hits = []
-    for token in _TOKEN_RE.findall(text):
-        if token.isdigit():
-            continue
-        squashed = _squash(token.strip("!"))
-        if squashed in exact or any(squashed.startswith(p) for p in prefixes):
-            hits.append(FilterHit("profanity", token))
-    return hits
+def edit_public_text(actor: Actor, report: Report, text: str, reason: str | None = None) -> Report:
+    """Redact the text the public sees; the reporter's original stays for staff."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_DESCRIPTION:
+        raise ValidationError(errors={"public_description": ["1 to 4000 characters."]})
+    before = report.public_description
+    if text == before:
+        return report
+    report.public_description = text
+    record_audit(
+        actor,
+        "report.edit_text",
+        object_type="report",
+        object_id=report.id,
+        summary=reason or "public text edited",
+        changes={"public_description": {"from": before, "to": text}},
+    )
+    record_event(actor, report, "moderation", internal_note="public text edited")
+    return report
 
 
-def _shouting(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) < 20:
-        return False
-    return sum(c.isupper() for c in letters) / len(letters) >= 0.7
+def reject_report(actor: Actor, report: Report, reason: str, note: str | None = None) -> Report:
+    """Reject a report waiting for moderation; the reporter is told why (not for spam)."""
+    if reason not in set(RejectionReason):
+        raise ValidationError(errors={"reason": [f"One of {', '.join(RejectionReason)}."]})
+    if report.moderation_state != M.PENDING:
+        raise Conflict("Only reports waiting for moderation can be rejected; hide it instead.")
+    if report.status != ReportStatus.SUBMITTED:
+        raise Conflict(f"A {report.status} report cannot be rejected.")
+    report.moderation_state = M.REJECTED
+    report.rejection_reason = reason
+    report.status = ReportStatus.REJECTED
+    stamp_closure(report)
+    stamp_first_response(report)
+    sync_photo_visibility(report)
+    record_audit(actor, "report.reject", object_type="report", object_id=report.id, summary=reason)
+    record_event(
+        actor,
+        report,
+        "status",
+        from_status=ReportStatus.SUBMITTED,
+        to_status=ReportStatus.REJECTED,
+        public_note=REJECTION_TEXTS_DE[RejectionReason(reason)],
+        internal_note=(note or "").strip() or None,
+        notify=reason not in (RejectionReason.SPAM, RejectionReason.ABUSIVE),
+    )
+    return report
 
 
-def screen_text(text: str) -> list[FilterHit]:
-    """Everything in ``text`` a moderator should look at before it goes public."""
-    hits = _profanity(text)
-    for match in _EMAIL_RE.finditer(text):
-        hits.append(FilterHit("personal_data", "email"))
-        text = text.replace(match.group(0), " ")
-    for _match in _LINK_RE.finditer(text):
-        hits.append(FilterHit("link", "link"))
-    hits.extend(FilterHit("personal_data", "phone") for _ in _PHONE_RE.finditer(text))
-    hits.extend(FilterHit("personal_data", "licence_plate") for _ in _PLATE_RE.finditer(text))
-    if _shouting(text):
-        hits.append(FilterHit("shouting", "mostly capital letters"))
-    return hits
+def hide_report(actor: Actor, report: Report, reason: str | None = None) -> Report:
+    """Take a published report out of public view until a moderator approves it again."""
+    hide_from_public(report)
+    record_audit(
+        actor, "report.hide", object_type="report", object_id=report.id, summary=reason or ""
+    )
+    record_event(actor, report, "moderation", internal_note=f"hidden: {reason or '-'}")
+    return report
 
 
-def is_obvious_spam(text: str, hits: list[FilterHit]) -> bool:
-    """Several links, or links together with abuse: no resident reports a pothole like that."""
-    links = sum(1 for h in hits if h.kind == "link")
-    return links >= 3 or (links >= 1 and any(h.kind == "profanity" for h in hits))
+def approve_comment(actor: Actor, event: ReportEvent) -> ReportEvent:
+    """Let a reporter's comment that the filters held back into the history."""
+    if event.kind != "comment_pending":
+        raise Conflict("Only held-back comments can be approved.")
+    event.kind = "comment"
+    record_audit(
+        actor,
+        "report.comment_approve",
+        object_type="report",
+        object_id=event.report_id,
+        summary=f"event {event.id}",
+    )
+    return event
+
+
+def _blurred(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        radius = max(8, max(image.size) // 30)
+        blurred = image.convert("RGB").filter(ImageFilter.GaussianBlur(radius))
+    buffer = io.BytesIO()
+    blurred.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def blur_photo(actor: Actor, photo: ReportPhoto) -> ReportPhoto:
+    """Replace the shown photo by a blurred copy; the original stays for admins."""
+    if photo.asset is None:
+        raise Conflict("The photo was deleted.")
+    original = photo.original_asset or photo.asset
+    data = media.get_storage().read(f"{original.sha256}/{media.ORIGINAL}")
+    blurred, _ = media.store_image(actor, _blurred(data), is_public=False)
+    blurred.created_by_id = None  # resident content: visibility follows the report
+    photo.original_asset = original
+    photo.asset = blurred
+    db.session.flush()
+    sync_photo_visibility(photo.report)
+    record_audit(
+        actor,
+        "report.photo_blur",
+        object_type="report",
+        object_id=photo.report_id,
+        summary=f"photo {photo.id}",
+        changes={"original": original.sha256, "shown": blurred.sha256},
+    )
+    return photo
+
+
+def approve_photo(actor: Actor, photo: ReportPhoto) -> ReportPhoto:
+    """Let a photo the reporter added after publication go public."""
+    if not photo.is_pending:
+        raise Conflict("The photo is not waiting for approval.")
+    photo.is_pending = False
+    sync_photo_visibility(photo.report)
+    record_audit(
+        actor,
+        "report.photo_approve",
+        object_type="report",
+        object_id=photo.report_id,
+        summary=f"photo {photo.id}",
+    )
+    return photo
+
+
+def remove_photo(actor: Actor, photo: ReportPhoto) -> ReportPhoto:
+    """Take a photo out of the public view; the file stays for admins."""
+    photo.is_removed = True
+    sync_photo_visibility(photo.report)
+    record_audit(
+        actor,
+        "report.photo_remove",
+        object_type="report",
+        object_id=photo.report_id,
+        summary=f"photo {photo.id}",
+    )
+    return photo

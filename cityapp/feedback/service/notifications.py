@@ -10,20 +10,9 @@ from sqlalchemy import select
 
 from cityapp.db import db
 from cityapp.feedback.models import Report, ReportContact, ReportEvent
+from cityapp.feedback.service.state import STATUS_LABELS_DE
 from cityapp.feedback.service.tokens import tracking_token_for
 from cityapp.mail.service import enqueue_mail
-
-STATUS_LABELS_DE = {
-    "submitted": "eingegangen",
-    "acknowledged": "angenommen",
-    "in_progress": "in Bearbeitung",
-    "resolved": "erledigt",
-    "rejected": "abgelehnt",
-    "duplicate": "bereits gemeldet (Duplikat)",
-    "forwarded": "weitergeleitet",
-    "reopened": "wieder geöffnet",
-    "withdrawn": "zurückgezogen",
-}
 
 
 def _recipients(report: Report) -> list[Report]:

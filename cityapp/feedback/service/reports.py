@@ -1,41 +1,42 @@
-"""Submitting and tracking reports: validation, photos, duplicates, supporters, flags."""
+"""Submitting and reading reports, and what the reporter adds later (comments, photos)."""
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from cityapp.auth.models import Installation
-from cityapp.auth.service import ANONYMOUS, SystemActor, hash_secret
-from cityapp.db import db, utcnow
-from cityapp.errors import Conflict, NotFound, ValidationError
+from cityapp.auth.service import ANONYMOUS, hash_secret
+from cityapp.db import db, get_or_404, utcnow
+from cityapp.errors import NotFound, ValidationError
 from cityapp.feedback.models import (
+    OPEN_STATUSES,
     ModerationState,
     Report,
     ReportCategory,
     ReportContact,
-    ReportFlag,
+    ReportEvent,
     ReportPhoto,
     ReportStatus,
-    ReportSupporter,
 )
 from cityapp.feedback.service import categories, duplicates
 from cityapp.feedback.service.events import record_event
-from cityapp.feedback.service.moderation import is_obvious_spam, screen_text
+from cityapp.feedback.service.screening import is_obvious_spam, screen_text
+from cityapp.feedback.service.state import (
+    check_description,
+    check_photo_count,
+    publish_report,
+    require_open,
+    sync_photo_visibility,
+)
 from cityapp.feedback.service.tokens import TRACKING_PREFIX, new_tracking_token
 from cityapp.media import service as media
-from cityapp.media.models import MediaAsset
 from cityapp.places.service import find_district_at
-from cityapp.signals import installation_deleting
 
-MAX_DESCRIPTION = 4000
-FLAGS = SystemActor("system:flags")
 REPORTER = "reporter"
 
 
@@ -44,24 +45,6 @@ class Submission:
     report: Report
     tracking_token: str
     possible_duplicates: list[tuple[Report, float]] = field(default_factory=list)
-
-
-def _check_description(text: str | None, field_name: str = "description") -> str:
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError(errors={field_name: ["Describe the problem."]})
-    if len(text) > MAX_DESCRIPTION:
-        raise ValidationError(errors={field_name: [f"At most {MAX_DESCRIPTION} characters."]})
-    return text
-
-
-def _check_photo_count(count: int, already: int = 0) -> None:
-    limit = current_app.config["CITYAPP_REPORT_MAX_PHOTOS"]
-    if count + already > limit:
-        raise ValidationError(
-            f"A report takes at most {limit} photos.",
-            errors={"photos": [f"At most {limit} photos per report."]},
-        )
 
 
 def _store_photo(
@@ -100,7 +83,7 @@ def submit_report(
     category = categories.find_category(category_code)
     if category is None or not category.is_active:
         raise ValidationError(errors={"category": ["Unknown or inactive category."]})
-    text = _check_description(description)
+    text = check_description(description)
     if (lat is None) != (lon is None):
         raise ValidationError(errors={"lat" if lat is None else "lon": ["Give lat and lon."]})
     address = (address or "").strip() or None
@@ -112,7 +95,7 @@ def submit_report(
     district = find_district_at(lat, lon) if lat is not None else None
     values = categories.validate_attribute_values(category, attributes or {})
     photos = photos or []
-    _check_photo_count(len(photos))
+    check_photo_count(len(photos))
     if category.is_photo_required and not photos:
         raise ValidationError(errors={"photos": ["This category needs a photo."]})
 
@@ -158,9 +141,7 @@ def submit_report(
     if is_obvious_spam(text, hits):
         report.filter_hits = [*report.filter_hits, {"kind": "spam", "detail": "obvious spam"}]
     elif category.is_auto_publish and not hits:
-        from cityapp.feedback.service.review import publish
-
-        publish(report)
+        publish_report(report)
     found = duplicates.find_possible_duplicates(
         category.id, lat, lon, utcnow(), exclude_id=report.id
     )
@@ -171,10 +152,34 @@ def submit_report(
 
 
 def get_report(report_id: int) -> Report:
-    report = db.session.get(Report, report_id)
-    if report is None:
-        raise NotFound(f"No report {report_id}.")
-    return report
+    return get_or_404(Report, report_id, "report")
+
+
+def get_report_photo(report_id: int, photo_id: int) -> ReportPhoto:
+    return _get_part_of_report(ReportPhoto, photo_id, report_id, "photo")
+
+
+def get_report_comment(report_id: int, event_id: int) -> ReportEvent:
+    return _get_part_of_report(ReportEvent, event_id, report_id, "comment")
+
+
+def _get_part_of_report(model: type, ident: int, report_id: int, what: str):
+    """A photo or history entry of the report; 404 when it belongs to another report, so
+    no id reveals what other reports hold."""
+    row = db.session.get(model, ident)
+    if row is None or row.report_id != report_id:
+        raise NotFound(f"No {what} {ident} on report {report_id}.")
+    return row
+
+
+def read_photo_file(
+    photo: ReportPhoto, variant: str, *, original: bool = False
+) -> tuple[bytes, str]:
+    """(bytes, MIME type) of a photo's shown file, or of its original before blurring."""
+    asset = (photo.original_asset or photo.asset) if original else photo.asset
+    if asset is None:
+        raise NotFound("The photo file was deleted.")
+    return media.get_storage().read(f"{asset.sha256}/{variant}"), asset.mime_type
 
 
 def public_query() -> Select:
@@ -187,6 +192,24 @@ def public_query() -> Select:
             ReportCategory.is_private.is_(False),
         )
     )
+
+
+def filter_public_reports(filters: dict[str, Any]) -> Select:
+    """Public reports by category code, district and status ("open", "closed" or one)."""
+    query = public_query()
+    if "category" in filters:
+        query = query.where(ReportCategory.code == filters["category"])
+    if "district" in filters:
+        query = query.where(Report.district_id == filters["district"])
+    status = filters.get("status")
+    open_statuses = [str(s) for s in OPEN_STATUSES]
+    if status == "open":
+        query = query.where(Report.status.in_(open_statuses))
+    elif status == "closed":
+        query = query.where(Report.status.not_in(open_statuses))
+    elif status:
+        query = query.where(Report.status == status)
+    return query
 
 
 def with_public_parts(query: Select, *, events: bool = False) -> Select:
@@ -219,7 +242,7 @@ def find_by_tracking_token(token: str) -> Report:
     return report
 
 
-def followed(report: Report) -> Report:
+def followed_report(report: Report) -> Report:
     """Where a merged report's tracking leads: the original it was merged into."""
     seen = {report.id}
     while report.duplicate_of_id is not None and report.duplicate_of_id not in seen:
@@ -235,15 +258,10 @@ def installation_reports(installation: Installation) -> Select:
 # --- reporter actions ------------------------------------------------------------------
 
 
-def _require_open(report: Report) -> None:
-    if not report.is_open:
-        raise Conflict(f"The report is {report.status}; it no longer takes additions.")
-
-
 def add_reporter_comment(report: Report, text: str | None) -> None:
-    report = followed(report)
-    _require_open(report)
-    text = _check_description(text, "comment")
+    report = followed_report(report)
+    require_open(report)
+    text = check_description(text, "comment")
     hits = screen_text(text)
     # Comments with filter hits stay internal until a moderator has looked.
     kind = "comment" if not hits else "comment_pending"
@@ -251,148 +269,10 @@ def add_reporter_comment(report: Report, text: str | None) -> None:
 
 
 def add_reporter_photo(report: Report, data: bytes) -> ReportPhoto:
-    report = followed(report)
-    _require_open(report)
-    _check_photo_count(1, sum(1 for p in report.photos if not p.is_removed))
+    report = followed_report(report)
+    require_open(report)
+    check_photo_count(1, sum(1 for p in report.photos if not p.is_removed))
     # A photo for a report the public already sees waits for a moderator.
     photo = _store_photo(report, data, REPORTER, is_pending=report.is_public)
     record_event(REPORTER, report, "photo", photo_id=photo.id)
     return photo
-
-
-def withdraw_report(report: Report, reason: str | None = None) -> Report:
-    _require_open(report)
-    from cityapp.feedback.service.workflow import close
-
-    previous = report.status
-    report.status = ReportStatus.WITHDRAWN
-    close(report)
-    record_event(
-        REPORTER,
-        report,
-        "status",
-        from_status=previous,
-        to_status=ReportStatus.WITHDRAWN,
-        internal_note=(reason or "").strip()[:1000] or None,
-    )
-    return report
-
-
-def support_report(report: Report, installation: Installation) -> bool:
-    """One supporter per installation; returns False when it supported already."""
-    if not report.is_open:
-        raise Conflict(f"The report is {report.status}; support is closed.")
-    if report.installation_id == installation.id:
-        raise Conflict("Reporters cannot support their own report.")
-    exists = db.session.scalar(
-        select(ReportSupporter.id).where(
-            ReportSupporter.report_id == report.id,
-            ReportSupporter.installation_id == installation.id,
-        )
-    )
-    if exists is not None:
-        return False
-    db.session.add(ReportSupporter(report_id=report.id, installation_id=installation.id))
-    db.session.execute(
-        update(Report)
-        .where(Report.id == report.id)
-        .values(supporters_count=Report.supporters_count + 1)
-    )
-    db.session.flush()
-    db.session.refresh(report)
-    return True
-
-
-def flag_report(
-    report: Report, installation: Installation, reason: str, comment: str | None = None
-) -> bool:
-    """One flag per installation; enough flags hide the report until a moderator decides."""
-    exists = db.session.scalar(
-        select(ReportFlag.id).where(
-            ReportFlag.report_id == report.id, ReportFlag.installation_id == installation.id
-        )
-    )
-    if exists is not None:
-        return False
-    db.session.add(
-        ReportFlag(
-            report_id=report.id, installation_id=installation.id, reason=reason, comment=comment
-        )
-    )
-    report.flags_count += 1
-    db.session.flush()
-    open_flags = db.session.scalar(
-        select(db.func.count(ReportFlag.id)).where(
-            ReportFlag.report_id == report.id, ReportFlag.is_resolved.is_(False)
-        )
-    )
-    if open_flags >= current_app.config["CITYAPP_REPORT_FLAG_THRESHOLD"]:
-        from cityapp.feedback.service.review import hide
-
-        hide(FLAGS, report, reason=f"{open_flags} flags")
-    return True
-
-
-def _on_installation_deleting(_sender: Any, *, installation_id: int, **_kw: Any) -> None:
-    """The installation's support rows are about to cascade away: count them out now, in the
-    same transaction, so the public count is right at once."""
-    supported = select(ReportSupporter.report_id).where(
-        ReportSupporter.installation_id == installation_id
-    )
-    db.session.execute(
-        update(Report)
-        .where(Report.id.in_(supported), Report.supporters_count > 0)
-        .values(supporters_count=Report.supporters_count - 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
-installation_deleting.connect(_on_installation_deleting)
-
-
-def recount_supporters() -> int:
-    """Repair supporter counts that drifted from the support rows (a safety net for the nightly
-    job: deletions now correct the count at once, see ``_on_installation_deleting``). Returns
-    the rows changed."""
-    actual = (
-        select(db.func.count(ReportSupporter.id))
-        .where(ReportSupporter.report_id == Report.id)
-        .scalar_subquery()
-    )
-    result = db.session.execute(
-        update(Report).where(Report.supporters_count != actual).values(supporters_count=actual)
-    )
-    return result.rowcount or 0
-
-
-def sync_photo_visibility(report: Report) -> None:
-    """Photos are public exactly while their report is; resident uploads never leak early."""
-    public = report.is_public
-    for photo in report.photos:
-        for asset in (photo.asset,):
-            if asset is None:
-                continue
-            if public and photo.is_shown:
-                asset.is_public = True
-            elif asset.created_by_id is None and not _used_by_other_public_report(asset, report):
-                asset.is_public = False
-        if photo.original_asset is not None and photo.original_asset.created_by_id is None:
-            photo.original_asset.is_public = False
-
-
-def _used_by_other_public_report(asset: MediaAsset, report: Report) -> bool:
-    others = db.session.scalars(
-        select(ReportPhoto).where(
-            ReportPhoto.media_asset_id == asset.id,
-            ReportPhoto.report_id != report.id,
-            ReportPhoto.is_removed.is_(False),
-        )
-    )
-    return any(photo.report.is_public for photo in others)
-
-
-def reopen_window_open(report: Report) -> bool:
-    if report.resolved_at is None:
-        return False
-    days = current_app.config["CITYAPP_REPORT_REOPEN_DAYS"]
-    return utcnow() - report.resolved_at <= timedelta(days=days)

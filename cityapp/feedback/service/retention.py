@@ -18,13 +18,15 @@ from cityapp.feedback.models import (
     ReportEvent,
     ReportPhoto,
 )
-from cityapp.feedback.service.reports import sync_photo_visibility
+from cityapp.feedback.service.state import sync_photo_visibility
 from cityapp.media.models import MediaAsset
-from cityapp.media.service import delete_unused_media, register_media_reference
+from cityapp.media.service import delete_unused_media
 from cityapp.places.models import District
 
 
-def _used_by_report_photos(asset: MediaAsset) -> bool:
+def is_used_by_report_photos(asset: MediaAsset) -> bool:
+    """Whether a report photo shows the asset or keeps it as an original (the media pipeline
+    asks this before it deletes a file; create_app registers it)."""
     return (
         db.session.scalar(
             select(ReportPhoto.id)
@@ -40,15 +42,13 @@ def _used_by_report_photos(asset: MediaAsset) -> bool:
     )
 
 
-register_media_reference(_used_by_report_photos)
-
-
 def _days(category: ReportCategory, attribute: str, config_key: str) -> int:
     value = getattr(category, attribute)
     return value if value is not None else current_app.config[config_key]
 
 
 def apply_retention(actor: Actor, now: datetime | None = None) -> dict[str, int]:
+    """Delete what the retention rules say is due; returns the counts per kind."""
     now = now or utcnow()
     counts = {"contacts_deleted": 0, "photos_deleted": 0, "reports_anonymised": 0}
     unused: list[int | None] = []

@@ -16,7 +16,8 @@ def _hours(pairs: list[tuple[datetime, datetime | None]]) -> float | None:
     return round(median(values), 2) if values else None
 
 
-def compute(now: datetime) -> dict:
+def compute_statistics(now: datetime) -> dict:
+    """Counts per category, status, district and week; median response times; backlog."""
     by_category = dict(
         db.session.execute(
             select(ReportCategory.code, func.count(Report.id))

@@ -1,4 +1,5 @@
-"""The status workflow: the transition graph, notes, assignment, merging duplicates."""
+"""The status workflow: the transition graph, the reporter's reopening, notes, assignment,
+merging duplicates."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ from sqlalchemy import delete, func, select
 
 from cityapp.auth.models import Installation, StaffUser
 from cityapp.auth.service import Actor, record_audit
-from cityapp.db import db, utcnow
+from cityapp.db import db
 from cityapp.errors import Conflict, ValidationError
 from cityapp.feedback.models import OPEN_STATUSES, Report, ReportStatus, ReportSupporter
 from cityapp.feedback.service.events import record_event
-from cityapp.feedback.service.notifications import STATUS_LABELS_DE
+from cityapp.feedback.service.state import (
+    STATUS_LABELS_DE,
+    check_note,
+    is_reopen_window_open,
+    stamp_closure,
+    stamp_first_response,
+)
 
 S = ReportStatus
 #: Staff transitions. ``reopened`` is the reporter's (within 30 days of resolution) and
@@ -32,28 +39,6 @@ REPORTER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.RESOLVED: frozenset({S.REOPENED}),
     **{status: frozenset({S.WITHDRAWN}) for status in OPEN_STATUSES},
 }
-
-
-def close(report: Report) -> None:
-    now = utcnow()
-    if report.status == S.RESOLVED:
-        report.resolved_at = now
-    if report.status in OPEN_STATUSES:
-        report.closed_at = None
-    else:
-        report.closed_at = now
-
-
-def _first_response(report: Report) -> None:
-    if report.first_response_at is None:
-        report.first_response_at = utcnow()
-
-
-def _clean(note: str | None) -> str | None:
-    note = (note or "").strip()
-    if len(note) > 4000:
-        raise ValidationError(errors={"note": ["At most 4000 characters."]})
-    return note or None
 
 
 def change_status(
@@ -78,10 +63,10 @@ def change_status(
         if not forwarded_to:
             raise ValidationError(errors={"forwarded_to": ["Say where the report went."]})
         report.forwarded_to = forwarded_to[:200]
-    public_note, internal_note = _clean(public_note), _clean(internal_note)
+    public_note, internal_note = check_note(public_note), check_note(internal_note)
     report.status = to_status
-    close(report)
-    _first_response(report)
+    stamp_closure(report)
+    stamp_first_response(report)
     record_audit(
         actor,
         "report.status",
@@ -102,18 +87,17 @@ def change_status(
     return report
 
 
-def reopen_by_reporter(report: Report, reason: str | None) -> Report:
-    from cityapp.feedback.service.reports import reopen_window_open
-
-    reason = _clean(reason)
+def reopen_report(report: Report, reason: str | None) -> Report:
+    """The reporter reopens a resolved report within the reopen window, saying why."""
+    reason = check_note(reason)
     if report.status != S.RESOLVED:
         raise Conflict(f"Only resolved reports can be reopened (this one is {report.status}).")
-    if not reopen_window_open(report):
+    if not is_reopen_window_open(report):
         raise Conflict("The report was resolved too long ago to reopen it.")
     if not reason:
         raise ValidationError(errors={"reason": ["Say why the problem is not solved."]})
     report.status = S.REOPENED
-    close(report)
+    stamp_closure(report)
     record_event(
         "reporter",
         report,
@@ -129,10 +113,11 @@ def reopen_by_reporter(report: Report, reason: str | None) -> Report:
 def add_note(
     actor: Actor, report: Report, *, public_note: str | None, internal_note: str | None
 ) -> Report:
-    public_note, internal_note = _clean(public_note), _clean(internal_note)
+    """A public note (the reporter is told) and/or an internal one."""
+    public_note, internal_note = check_note(public_note), check_note(internal_note)
     if not public_note and not internal_note:
         raise ValidationError(errors={"public_note": ["Give a public or an internal note."]})
-    _first_response(report)
+    stamp_first_response(report)
     record_audit(actor, "report.note", object_type="report", object_id=report.id)
     record_event(
         actor,
@@ -150,7 +135,7 @@ def add_note(
 _UNSET = object()
 
 
-def assign(
+def assign_report(
     actor: Actor,
     report: Report,
     *,
@@ -158,6 +143,7 @@ def assign(
     assignee_id: int | object | None = _UNSET,
     expected_at: datetime | object | None = _UNSET,
 ) -> Report:
+    """Set department, assignee and expected date; only what is given changes."""
     changes: dict = {}
     if department is not _UNSET:
         changes["department"] = department
@@ -189,7 +175,7 @@ def assign(
     return report
 
 
-def merge(actor: Actor, duplicate: Report, original: Report) -> Report:
+def merge_reports(actor: Actor, duplicate: Report, original: Report) -> Report:
     """Mark ``duplicate`` as a duplicate of ``original``: its supporters (and its reporter's
     installation) support the original, and its tracking token follows the original."""
     if duplicate.id == original.id:
@@ -203,8 +189,8 @@ def merge(actor: Actor, duplicate: Report, original: Report) -> Report:
     previous = duplicate.status
     duplicate.status = S.DUPLICATE
     duplicate.duplicate_of_id = original.id
-    close(duplicate)
-    _first_response(duplicate)
+    stamp_closure(duplicate)
+    stamp_first_response(duplicate)
     already = set(
         db.session.scalars(
             select(ReportSupporter.installation_id).where(ReportSupporter.report_id == original.id)

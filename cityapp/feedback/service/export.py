@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from cityapp.auth.service import Actor, record_audit
 from cityapp.db import db
 from cityapp.feedback.models import Report
 
@@ -62,7 +63,14 @@ def _safe(value: object) -> object:
     return value
 
 
-def rows(*, full: bool) -> Iterator[str]:
+def export_reports(actor: Actor, *, full: bool) -> Iterator[str]:
+    """Audit-log the export now (it must be committed before any row leaves) and return the
+    CSV lines, produced lazily while the response streams."""
+    record_audit(actor, "report.export", object_type="report", summary="full" if full else "public")
+    return _rows(full=full)
+
+
+def _rows(*, full: bool) -> Iterator[str]:
     columns = FULL_COLUMNS if full else PUBLIC_COLUMNS
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from cityapp.auth.service import Actor
 from cityapp.db import db
 from cityapp.feedback.models import Report
-from cityapp.feedback.service import categories, reports, review, workflow
+from cityapp.feedback.service import categories, moderation, participation, reports, workflow
 
 _YES_NO = [{"key": "ja", "name": "Ja"}, {"key": "nein", "name": "Nein"}]
 
@@ -254,24 +254,24 @@ def seed_feedback(actor: Actor) -> dict[str, int]:
         ).report
         for action, argument in path:
             if action == "approve" and report.moderation_state != "published":
-                review.approve(actor, report)
+                moderation.approve_report(actor, report)
             elif action == "status":
                 workflow.change_status(actor, report, argument)
             elif action == "forward":
                 workflow.change_status(actor, report, "forwarded", forwarded_to=argument)
             elif action == "reopen":
-                workflow.reopen_by_reporter(report, argument)
+                workflow.reopen_report(report, argument)
             elif action == "reject":
-                review.reject(actor, report, argument)
+                moderation.reject_report(actor, report, argument)
             elif action == "merge":
                 original = _find(argument)
                 if original.moderation_state != "published":
-                    review.approve(actor, original)
-                workflow.merge(actor, report, original)
+                    moderation.approve_report(actor, original)
+                workflow.merge_reports(actor, report, original)
             elif action == "withdraw":
-                reports.withdraw_report(report, "hat sich erledigt")
+                participation.withdraw_report(report, "hat sich erledigt")
             elif action == "hide":
-                review.hide(actor, report, argument)
+                moderation.hide_report(actor, report, argument)
         created_reports += 1
     db.session.flush()
     return {"report_categories_created": created_categories, "reports_created": created_reports}
