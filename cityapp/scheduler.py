@@ -100,7 +100,7 @@ class JobSpec:
 
 def _housekeeping() -> dict[str, int]:
     """Purge expired login throttles, old tokens and old job-run records."""
-    from cityapp.auth.service import purge_expired_auth_records
+    from cityapp.auth.service.housekeeping import purge_expired_auth_records
 
     counts = purge_expired_auth_records()
     cutoff = utcnow() - timedelta(days=current_app.config["CITYAPP_JOB_RUN_RETENTION_DAYS"])

@@ -126,7 +126,8 @@ def make_staff(app: Flask):
     counter = {"n": 0}
 
     def factory(role: str = "editor", *, email: str | None = None, active: bool = True) -> StaffRef:
-        from cityapp.auth.service import CLI, create_staff_user, update_staff_user
+        from cityapp.auth.service.actors import CLI
+        from cityapp.auth.service.staff import create_staff_user, update_staff_user
 
         counter["n"] += 1
         email = email or f"{role}{counter['n']}@test.musterstadt.example"
@@ -146,7 +147,7 @@ def make_staff(app: Flask):
 def make_token(app: Flask):
     def factory(staff: StaffRef, scopes: tuple[str, ...] = ("read", "write"), **kw: Any) -> str:
         from cityapp.auth.models import StaffUser
-        from cityapp.auth.service import create_api_token
+        from cityapp.auth.service.tokens import create_api_token
 
         with app.app_context():
             owner = db.session.get(StaffUser, staff.id)

@@ -13,8 +13,14 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
-from cityapp.auth import service
 from cityapp.auth.models import Installation, StaffUser, TokenScope
+from cityapp.auth.service.credentials import (
+    INSTALLATION_TOKEN_PREFIX,
+    STAFF_TOKEN_PREFIX,
+    hash_secret,
+)
+from cityapp.auth.service.installations import resolve_installation_token
+from cityapp.auth.service.tokens import resolve_staff_token
 from cityapp.db import db
 from cityapp.errors import Forbidden, Unauthorized
 from cityapp.extensions import csrf, limiter, login_manager
@@ -34,7 +40,7 @@ def register_bearer(prefix: str, resolver: BearerResolver) -> None:
 
 
 def _resolve_staff_token(plaintext: str) -> bool:
-    token = service.resolve_staff_token(plaintext)
+    token = resolve_staff_token(plaintext)
     if token is None:
         return False
     g.api_token = token
@@ -43,15 +49,15 @@ def _resolve_staff_token(plaintext: str) -> bool:
 
 
 def _resolve_installation(plaintext: str) -> bool:
-    installation = service.resolve_installation_token(plaintext)
+    installation = resolve_installation_token(plaintext)
     if installation is None:
         return False
     g.installation = installation
     return True
 
 
-register_bearer(service.STAFF_TOKEN_PREFIX, _resolve_staff_token)
-register_bearer(service.INSTALLATION_TOKEN_PREFIX, _resolve_installation)
+register_bearer(STAFF_TOKEN_PREFIX, _resolve_staff_token)
+register_bearer(INSTALLATION_TOKEN_PREFIX, _resolve_installation)
 
 
 def _load_identity() -> None:
@@ -84,7 +90,7 @@ def _load_identity() -> None:
             return
         g.auth_method = "token"
         # Rate limits key on valid credentials only: made-up tokens count against the IP.
-        g.credential_hash = service.hash_secret(value)
+        g.credential_hash = hash_secret(value)
         _commit_last_used()
         return
     if current_user.is_authenticated:

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cityapp.auth.service import Actor, hash_secret
+from cityapp.auth.service import Actor
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.content.models import Announcement, District
 from cityapp.content.service import announcements
 from cityapp.db import db, utcnow

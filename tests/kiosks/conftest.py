@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db
 from tests.conftest import ApiClient
 from tests.content.conftest import (  # noqa: F401 - fixtures shared with content tests

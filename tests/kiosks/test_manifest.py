@@ -11,7 +11,7 @@ from datetime import timedelta
 from PIL import Image
 from sqlalchemy import event
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 from cityapp.kiosks.models import Device
 from cityapp.kiosks.service import manifest

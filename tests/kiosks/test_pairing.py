@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from cityapp.auth.models import AuditEntry
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict
 from cityapp.kiosks.models import Device, PairingRequest

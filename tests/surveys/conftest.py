@@ -104,7 +104,7 @@ def create_survey_with(
     **settings: Any,
 ) -> SurveyRef:
     """Build (and publish) a survey through the services; call inside an app context."""
-    from cityapp.auth.service import CLI
+    from cityapp.auth.service.actors import CLI
     from cityapp.surveys import service
 
     settings.setdefault("title", t("Parkumfrage", "Park survey"))
@@ -134,7 +134,7 @@ def make_survey(app: Flask):
 
 @pytest.fixture
 def districts(app: Flask) -> list[int]:
-    from cityapp.auth.service import CLI
+    from cityapp.auth.service.actors import CLI
     from cityapp.content.service import upsert_district
 
     with app.app_context():

@@ -12,7 +12,8 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import selectinload
 
 from cityapp.auth.models import Installation
-from cityapp.auth.service import ANONYMOUS, SystemActor, hash_secret
+from cityapp.auth.service.actors import ANONYMOUS, SystemActor
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.content import media
 from cityapp.content.models import MediaAsset
 from cityapp.content.service.districts import find_district_at

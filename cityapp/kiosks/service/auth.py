@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
 
 from cityapp.auth.permissions import raise_auth_error, register_bearer
-from cityapp.auth.service import hash_secret
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.db import db, utcnow
 from cityapp.errors import Forbidden, Unauthorized
 from cityapp.kiosks.models import CommandStatus, CommandType, Device, DeviceCommand, DeviceStatus

@@ -17,7 +17,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from cityapp.auth.service import Actor, hash_secret, record_audit
+from cityapp.auth.service import Actor, record_audit
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
 from cityapp.kiosks.models import CommandStatus, CommandType, Device, DeviceCommand, DeviceStatus

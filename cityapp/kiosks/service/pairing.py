@@ -13,7 +13,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from cityapp.auth.service import Actor, hash_secret, record_audit
+from cityapp.auth.service import Actor, record_audit
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, Gone, NotFound, ValidationError
 from cityapp.kiosks.models import Device, DeviceStatus, PairingRequest
