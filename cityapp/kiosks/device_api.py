@@ -18,9 +18,9 @@ from cityapp.db import (
     set_sqlite_begin_mode,
     utcnow,
 )
-from cityapp.errors import Unauthorized, render_error
+from cityapp.errors import Unauthorized
 from cityapp.extensions import limiter
-from cityapp.http import if_none_match_hits, not_modified
+from cityapp.http import if_none_match_hits, not_modified, refuse_body_over
 from cityapp.kiosks.schemas.device import (
     CommandResultInputSchema,
     CommandResultReplySchema,
@@ -66,15 +66,8 @@ def body_limit(config_key: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            limit = current_app.config[config_key]
-            length = request.content_length
-            if length is None and request.headers.get("Transfer-Encoding") == "chunked":
-                length = len(request.get_data(cache=True))
-            if length is not None and length > limit:
-                return render_error(
-                    413, "Payload too large", f"This endpoint takes at most {limit} bytes."
-                )
-            return view(*args, **kwargs)
+            refused = refuse_body_over(current_app.config[config_key], "This endpoint's bodies")
+            return refused if refused is not None else view(*args, **kwargs)
 
         return wrapper
 
