@@ -19,6 +19,7 @@ def create_app(config: str | type[Config] | Mapping[str, Any] | None = None) -> 
     app = Flask(__name__, instance_relative_config=False)
     load_config(app, config)
     register_extensions(app)
+    register_receivers(app)
     register_blueprints(app)
     register_errors(app)
     register_commands(app)
@@ -68,6 +69,7 @@ def register_extensions(app: Flask) -> None:
     from cityapp import models  # noqa: F401 - every table in the metadata
     from cityapp.auth.permissions import register_auth
     from cityapp.http import assign_request_id, register_http
+    from cityapp.kiosks.device_auth import register_device_auth
     from cityapp.mail import jobs as _mail_jobs  # noqa: F401 - registers its scheduled job
 
     # The request id comes first, so even an early 429 or 401 carries it.
@@ -103,6 +105,17 @@ def register_extensions(app: Flask) -> None:
 
     register_http(app)
     register_auth(app)
+    register_device_auth(app)
+
+
+def register_receivers(app: Flask) -> None:
+    """Connect the signal receivers: loose reactions between domains (cityapp.signals)."""
+    from cityapp.kiosks.service.manifest import on_content_changed, on_survey_changed
+    from cityapp.signals import content_changed, survey_changed
+
+    # Blinker keeps one connection per receiver, so a second app in the process adds none.
+    content_changed.connect(on_content_changed)
+    survey_changed.connect(on_survey_changed)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -21,6 +21,7 @@ from cityapp.db import (
 from cityapp.errors import Unauthorized
 from cityapp.extensions import limiter
 from cityapp.http import if_none_match_hits, not_modified, refuse_body_over
+from cityapp.kiosks.device_auth import current_device, current_device_row, device_required
 from cityapp.kiosks.schemas.device import (
     CommandResultInputSchema,
     CommandResultReplySchema,
@@ -34,7 +35,6 @@ from cityapp.kiosks.schemas.device import (
     VoteReplySchema,
 )
 from cityapp.kiosks.service import commands, heartbeat, manifest, pairing, votes
-from cityapp.kiosks.service.auth import current_device, current_device_row, device_required
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ from cityapp.kiosks.models import Device
 from cityapp.kiosks.service import alerts as _alerts  # noqa: F401 - registers the alert source
 from cityapp.kiosks.service.devices import mark_stale
 from cityapp.kiosks.service.sources import ALERT_SOURCES, ITEM_SOURCES, SourceContext
-from cityapp.signals import content_changed, survey_changed
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +257,3 @@ def on_survey_changed(sender: str, **kw: Any) -> None:
     affected = _affected(kw)
     if affected is not False:
         mark_stale(district_ids=affected)
-
-
-content_changed.connect(on_content_changed)
-survey_changed.connect(on_survey_changed)
