@@ -22,7 +22,8 @@ from cityapp.errors import NotFound
 from cityapp.kiosks.models import Device, DeviceIncident, HealthState
 from cityapp.kiosks.service.auth import new_device_secret
 from cityapp.kiosks.service.devices import create_device
-from cityapp.kiosks.service.health import HealthRules, add_event, evaluate_state
+from cityapp.kiosks.service.health import add_event
+from cityapp.kiosks.service.health_rules import HealthRules, evaluate_state
 
 DEMO_GROUP = "demo"
 ALL_DAYS = [0, 1, 2, 3, 4, 5, 6]

@@ -19,7 +19,8 @@ from cityapp.kiosks.models import (
     DeviceStatus,
     HealthState,
 )
-from cityapp.kiosks.service.health import HealthRules, compute_availability, local_today
+from cityapp.kiosks.service.availability import compute_availability, local_today
+from cityapp.kiosks.service.health_rules import HealthRules
 
 MAX_ATTENTION = 200
 MAX_AVAILABILITY_DAYS = 366
