@@ -14,7 +14,7 @@ from cityapp.db import db
 from cityapp.extensions import limiter
 from cityapp.http import check_if_match, make_etag, page_response, paginate
 from cityapp.kiosks.models import CommandType, Device, DeviceCommand
-from cityapp.kiosks.schemas.device import (
+from cityapp.kiosks.schemas.staff import (
     ClaimInputSchema,
     CommandInputSchema,
     CommandListSchema,
