@@ -26,15 +26,30 @@ from sqlalchemy.orm.attributes import set_committed_value
 from cityapp.db import db
 from cityapp.kiosks import schedule
 from cityapp.kiosks.models import Device
-from cityapp.kiosks.service import alerts as _alerts  # noqa: F401 - registers the alert source
+from cityapp.kiosks.service.alerts import announcement_alerts
 from cityapp.kiosks.service.devices import mark_stale
-from cityapp.kiosks.service.sources import ALERT_SOURCES, ITEM_SOURCES, SourceContext
+from cityapp.kiosks.service.sources import (
+    Source,
+    SourceContext,
+    announcement_items,
+    news_items,
+    poll_items,
+)
 
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
 #: Left out of the version hash: they move with every build, the content does not.
 VOLATILE = ("generated_at", "valid_until", "version")
+
+#: Where a manifest's items and alerts (the higher-priority lane) come from: ``fn(ctx)``
+#: returns item or alert dicts (see ``sources``). A new feed is one more line here.
+ITEM_SOURCES: dict[str, Source] = {
+    "announcements": announcement_items,
+    "news": news_items,
+    "polls": poll_items,
+}
+ALERT_SOURCES: dict[str, Source] = {"announcements": announcement_alerts}
 
 
 # --- canonical JSON ------------------------------------------------------------------------
