@@ -179,7 +179,7 @@ def get_manifest():
 def post_heartbeat(data):
     """Report liveness and telemetry; get versions, commands and the server time."""
     device = current_device()
-    reply = heartbeat.heartbeat(device, data, utcnow())
+    reply = heartbeat.record_heartbeat(device, data, utcnow())
     db.session.commit()
     return reply, 200, {"Cache-Control": "no-store"}
 

@@ -10,7 +10,7 @@ from cityapp.content.models import Announcement, District, NewsItem
 from cityapp.db import db, utcnow
 from cityapp.kiosks.models import Device
 from cityapp.kiosks.service import manifest
-from cityapp.kiosks.service.devices import mark_stale
+from cityapp.kiosks.service.devices import mark_devices_stale
 from tests.kiosks.conftest import news_data, stele_poll
 
 
@@ -168,7 +168,7 @@ def test_a_rebuild_does_not_swallow_an_invalidation_that_happened_meanwhile(app,
         row = db.session.get(Device, device.id)
         generation = row.manifest_generation
         built = manifest.build_manifest(row, utcnow())
-        mark_stale(district_ids=None)  # content changed while we were building
+        mark_devices_stale(district_ids=None)  # content changed while we were building
         manifest._store(row, built, generation, utcnow())
         db.session.commit()
         db.session.expire_all()

@@ -58,7 +58,7 @@ def _clean_payload(type_: str, payload: dict | None) -> dict:
     return payload
 
 
-def issue(
+def issue_command(
     actor: Actor,
     device: Device,
     type_: str,
@@ -110,7 +110,7 @@ def issue(
     return command
 
 
-def deliver(device: Device, now: datetime) -> list[dict[str, Any]]:
+def deliver_commands(device: Device, now: datetime) -> list[dict[str, Any]]:
     """Open commands for the heartbeat reply; expired ones are marked and left out."""
     due = db.session.scalars(
         select(DeviceCommand)

@@ -62,7 +62,7 @@ def _record_liveness(device: Device, data: dict[str, Any], now: datetime, curren
     device.reported_manifest_at = outdated_since
 
 
-def heartbeat(device: Device, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+def record_heartbeat(device: Device, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Record a heartbeat and answer with what the device should know."""
     for item in data.get("command_results") or []:
         try:
@@ -77,6 +77,6 @@ def heartbeat(device: Device, data: dict[str, Any], now: datetime) -> dict[str, 
         "server_time": now,
         "manifest_version": state.version,
         "alert_version": state.alert_version,
-        "commands": commands.deliver(device, now),
+        "commands": commands.deliver_commands(device, now),
         "poll": manifest.poll_settings(),
     }

@@ -27,7 +27,7 @@ from cityapp.db import db
 from cityapp.kiosks import schedule
 from cityapp.kiosks.models import Device
 from cityapp.kiosks.service.alerts import announcement_alerts
-from cityapp.kiosks.service.devices import mark_stale
+from cityapp.kiosks.service.devices import mark_devices_stale
 from cityapp.kiosks.service.sources import (
     Source,
     SourceContext,
@@ -261,14 +261,14 @@ def on_content_changed(sender: str, **kw: Any) -> None:
     if sender == "district":
         # Renames show in the device block; deletions detach devices; area announcements
         # are retargeted. Rare: every device rebuilds.
-        mark_stale(district_ids=None)
+        mark_devices_stale(district_ids=None)
         return
     affected = _affected(kw)
     if affected is not False:
-        mark_stale(district_ids=affected)
+        mark_devices_stale(district_ids=affected)
 
 
 def on_survey_changed(sender: str, **kw: Any) -> None:
     affected = _affected(kw)
     if affected is not False:
-        mark_stale(district_ids=affected)
+        mark_devices_stale(district_ids=affected)

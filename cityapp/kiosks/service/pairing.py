@@ -154,7 +154,9 @@ def find_claimable(code: str, now: datetime | None = None) -> PairingRequest:
     return request
 
 
-def take(request: PairingRequest, device: Device, actor: Actor, now: datetime) -> None:
+def take_pairing_request(
+    request: PairingRequest, device: Device, actor: Actor, now: datetime
+) -> None:
     """Claim ``request`` for ``device``: exactly one of two concurrent claims wins (the
     conditional UPDATE is the arbiter, whatever either caller read before)."""
     claimed = db.session.execute(
@@ -176,7 +178,7 @@ def take(request: PairingRequest, device: Device, actor: Actor, now: datetime) -
         raise Conflict("This code was claimed already (or just expired).")
 
 
-def claim(actor: Actor, code: str, now: datetime | None = None, **data: Any) -> Device:
+def claim_device(actor: Actor, code: str, now: datetime | None = None, **data: Any) -> Device:
     """Staff claim the code shown on a screen and describe the new device (audited)."""
     now = now or utcnow()
     request = find_claimable(code, now)
@@ -193,7 +195,7 @@ def claim(actor: Actor, code: str, now: datetime | None = None, **data: Any) -> 
             audit=False,
             **data,
         )
-        take(request, device, actor, now)
+        take_pairing_request(request, device, actor, now)
     db.session.expire(request)
     record_audit(
         actor,
