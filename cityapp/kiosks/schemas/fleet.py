@@ -5,10 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
-from cityapp.kiosks.models import HealthState
 from cityapp.kiosks.schemas.common import DeviceStateSchema, DistrictRefSchema
-
-_STATES = [state.value for state in HealthState]
 
 
 class FleetDeviceSchema(DeviceStateSchema):
