@@ -115,8 +115,10 @@ def _remember_credential_use(resolver: BearerResolver, value: str) -> None:
 def persist_credential_use(response: Response) -> Response:
     """The edge's one write for a credential's use, after the view: GET views never commit,
     and without this step last_used_at would be rolled back with them. A view that committed
-    took the change along; one that failed is rolled back (teardown would drop its changes
-    anyway) and the resolution replayed alone. Best effort: liveness never fails a request."""
+    took the change along. Otherwise whatever the view left uncommitted is rolled back (the
+    teardown would drop it anyway: a read's scratch state, a failed write) and the resolution
+    replayed alone, so only the credential's use is written. Best effort: liveness never
+    fails a request."""
     use = g.pop("credential_use", None)
     if use is None or not db.session.registry.has():
         return response
@@ -124,9 +126,8 @@ def persist_credential_use(response: Response) -> Response:
     if db.session().get_transaction() is not transaction:
         return response  # the view committed (or rolled back) the transaction it ran in
     try:
-        if request.method not in _SAFE_METHODS:
-            db.session.rollback()
-            resolver(value)
+        db.session.rollback()
+        resolver(value)
         db.session.commit()
     except OperationalError:
         db.session.rollback()
