@@ -172,7 +172,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from cityapp import create_app
-    from cityapp.auth.service import CLI
+    from cityapp.auth.service.actors import CLI
     from cityapp.db import db
     from cityapp.places.service import upsert_district
     from cityapp.surveys import service

@@ -19,6 +19,7 @@ def create_app(config: str | type[Config] | Mapping[str, Any] | None = None) -> 
     app = Flask(__name__, instance_relative_config=False)
     load_config(app, config)
     register_extensions(app)
+    register_receivers(app)
     register_blueprints(app)
     register_errors(app)
     register_commands(app)
@@ -67,6 +68,7 @@ def load_config(app: Flask, config: str | type[Config] | Mapping[str, Any] | Non
 def register_extensions(app: Flask) -> None:
     from cityapp.auth.permissions import register_auth
     from cityapp.http import assign_request_id, register_http
+    from cityapp.kiosks.device_auth import register_device_auth
     from cityapp.models import MODELS
 
     # The request id comes first, so even an early 429 or 401 carries it.
@@ -104,18 +106,28 @@ def register_extensions(app: Flask) -> None:
 
     register_http(app)
     register_auth(app)
-    register_receivers(app)
+    register_device_auth(app)
 
 
 def register_receivers(app: Flask) -> None:
-    """Connect the reactions between packages (signals, media reference checks)."""
+    """Connect the reactions between packages: signal receivers (cityapp.signals) and the
+    checks that keep a media file alive while something still shows it."""
     from cityapp.content.service.areas import retarget_area_announcements
     from cityapp.content.service.images import news_uses_media
     from cityapp.feedback.service.participation import count_out_installation_support
     from cityapp.feedback.service.retention import is_used_by_report_photos
+    from cityapp.kiosks.service.manifest import on_content_changed, on_survey_changed
     from cityapp.media.service import register_media_file_cleanup, register_media_reference
-    from cityapp.signals import district_areas_changed, installation_deleting
+    from cityapp.signals import (
+        content_changed,
+        district_areas_changed,
+        installation_deleting,
+        survey_changed,
+    )
 
+    # Blinker keeps one connection per receiver, so a second app in the process adds none.
+    content_changed.connect(on_content_changed)
+    survey_changed.connect(on_survey_changed)
     district_areas_changed.connect(retarget_area_announcements)
     installation_deleting.connect(count_out_installation_support)
     register_media_reference(news_uses_media)

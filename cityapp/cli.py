@@ -17,7 +17,8 @@ from marshmallow import ValidationError as MarshmallowValidationError
 from marshmallow import validate
 
 from cityapp.auth.models import Role
-from cityapp.auth.service import CLI, create_staff_user
+from cityapp.auth.service.actors import CLI
+from cityapp.auth.service.staff import create_staff_user
 from cityapp.db import db
 from cityapp.errors import AppError
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cityapp.auth.models import Role
-from cityapp.auth.service import CLI, create_staff_user, find_staff_by_email, update_staff_user
+from cityapp.auth.service.actors import CLI
+from cityapp.auth.service.staff import create_staff_user, find_staff_by_email, update_staff_user
 from cityapp.content.demo import seed_content
 from cityapp.feedback.demo import seed_feedback
 from cityapp.kiosks.demo import seed_kiosks

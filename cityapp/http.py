@@ -85,21 +85,27 @@ def _check_api_body() -> Response | None:
         limit = current_app.config["CITYAPP_MAX_JSON_LENGTH"]
         if overall is not None:
             limit = min(limit, overall)
-        if length is not None and length > limit:
-            return _too_large(limit, "JSON bodies")
-        if length is None:
-            # Chunked: no length to check up front. Werkzeug silently truncates a stream at
-            # max_content_length, so read one byte more than allowed to tell "too large".
-            request.max_content_length = limit + 1
-            if len(request.get_data(cache=True)) > limit:
-                return _too_large(limit, "JSON bodies")
-        return None
+        return refuse_body_over(limit, "JSON bodies")
     if mimetype in accepted:
         return None
     raise UnsupportedMediaType(
         f"Send the request body as application/json (got {mimetype or 'no content type'}).",
         headers={"Accept-Post": ", ".join(sorted(_JSON_TYPES | accepted))},
     )
+
+
+def refuse_body_over(limit: int, what: str = "Request bodies") -> Response | None:
+    """A 413 problem if the request body is longer than ``limit`` bytes, else None.
+
+    Chunked bodies have no length to check up front: Werkzeug silently truncates a stream at
+    max_content_length, so read one byte more than allowed to tell "too large"."""
+    length = request.content_length
+    if length is None and request.headers.get("Transfer-Encoding") == "chunked":
+        request.max_content_length = limit + 1
+        length = len(request.get_data(cache=True))
+    if length is not None and length > limit:
+        return _too_large(limit, what)
+    return None
 
 
 def _too_large(limit: int, what: str) -> Response:

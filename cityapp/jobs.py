@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete
 
-from cityapp.auth.service import purge_expired_auth_records
+from cityapp.auth.service.housekeeping import purge_expired_auth_records
 from cityapp.db import db, utcnow
 from cityapp.scheduling import Every, JobRun, JobSpec
 

@@ -137,7 +137,8 @@ def make_staff(app: Flask):
     counter = {"n": 0}
 
     def factory(role: str = "editor", *, email: str | None = None, active: bool = True) -> StaffRef:
-        from cityapp.auth.service import CLI, create_staff_user, update_staff_user
+        from cityapp.auth.service.actors import CLI
+        from cityapp.auth.service.staff import create_staff_user, update_staff_user
 
         counter["n"] += 1
         email = email or f"{role}{counter['n']}@test.musterstadt.example"
@@ -157,7 +158,7 @@ def make_staff(app: Flask):
 def make_token(app: Flask):
     def factory(staff: StaffRef, scopes: tuple[str, ...] = ("read", "write"), **kw: Any) -> str:
         from cityapp.auth.models import StaffUser
-        from cityapp.auth.service import create_api_token
+        from cityapp.auth.service.tokens import create_api_token
 
         with app.app_context():
             owner = db.session.get(StaffUser, staff.id)
@@ -196,7 +197,7 @@ def media_dir(app: Flask, tmp_path) -> Iterator[Any]:
 def districts(app: Flask) -> dict[str, int]:
     """Three districts by slug, in display order: altstadt (9.44-9.46 E) and oberdorf
     (9.46-9.48 E) side by side at 51.30-51.32 N, with ARS; nordviertel without a boundary."""
-    from cityapp.auth.service import CLI
+    from cityapp.auth.service.actors import CLI
     from cityapp.places.service import create_district
 
     rows = [

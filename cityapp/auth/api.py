@@ -7,7 +7,6 @@ from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
-from cityapp.auth import service
 from cityapp.auth.models import ApiToken, AuditEntry, Role, StaffUser
 from cityapp.auth.permissions import (
     current_installation,
@@ -33,6 +32,22 @@ from cityapp.auth.schemas import (
     StaffQuerySchema,
     StaffSchema,
     StaffUpdateSchema,
+)
+from cityapp.auth.service import installations
+from cityapp.auth.service.audit import audit_query
+from cityapp.auth.service.login import attempt_login, record_logout
+from cityapp.auth.service.staff import (
+    create_staff_user,
+    get_staff_user,
+    staff_query,
+    update_staff_user,
+)
+from cityapp.auth.service.tokens import (
+    can_manage_token,
+    create_api_token,
+    get_api_token,
+    revoke_api_token,
+    token_query,
 )
 from cityapp.db import db
 from cityapp.errors import Forbidden, TooManyRequests, Unauthorized
@@ -70,7 +85,7 @@ def staff_etag(user: StaffUser) -> str:
 @blp.alt_response(429, description="Too many attempts; see Retry-After.")
 def login(data):
     """Log in with email and password; sets the staff session cookie."""
-    result = service.attempt_login(data["email"], data["password"])
+    result = attempt_login(data["email"], data["password"])
     db.session.commit()
     if result.locked:
         raise TooManyRequests(
@@ -88,7 +103,7 @@ def logout():
     """End the staff session (needs the CSRF token)."""
     staff = g.get("staff")
     if staff is not None and g.get("auth_method") == "session":
-        service.record_logout(staff)
+        record_logout(staff)
         db.session.commit()
     logout_user()
 
@@ -118,7 +133,7 @@ def csrf_token():
 def list_staff(args):
     """List staff accounts (admin)."""
     limit, cursor = args.pop("limit"), args.pop("cursor")
-    query = service.staff_query(**args)
+    query = staff_query(**args)
     page = paginate(db.session, query, [(StaffUser.id, "asc")], limit=limit, cursor=cursor)
     return page_response(page, StaffSchema())
 
@@ -129,7 +144,7 @@ def list_staff(args):
 @blp.response(201, StaffSchema)
 def create_staff(data):
     """Create a staff account (admin)."""
-    user = service.create_staff_user(current_staff(), **data)
+    user = create_staff_user(current_staff(), **data)
     db.session.commit()
     return (
         user,
@@ -144,7 +159,7 @@ def create_staff(data):
 @blp.alt_response(304, description="Not modified (If-None-Match matched the ETag).")
 def get_staff(user_id):
     """One staff account (admin)."""
-    user = service.get_staff_user(user_id)
+    user = get_staff_user(user_id)
     return conditional_json(
         staff_etag(user), lambda: StaffSchema().dump(user), cache_control="private, no-cache"
     )
@@ -157,9 +172,9 @@ def get_staff(user_id):
 @blp.alt_response(412, description="If-Match did not match the current ETag.")
 def update_staff(data, user_id):
     """Change role, name, active flag or password of a staff account (admin; If-Match)."""
-    user = service.get_staff_user(user_id)
+    user = get_staff_user(user_id)
     check_if_match(staff_etag(user))
-    service.update_staff_user(current_staff(), user, **data)
+    update_staff_user(current_staff(), user, **data)
     db.session.commit()
     return user, 200, {"ETag": staff_etag(user)}
 
@@ -173,7 +188,7 @@ def update_staff(data, user_id):
 @blp.response(200, ApiTokenPageSchema)
 def list_tokens(args):
     """Your API tokens (admins see everyone's)."""
-    query = service.token_query(current_staff())
+    query = token_query(current_staff())
     page = paginate(
         db.session, query, [(ApiToken.id, "desc")], limit=args["limit"], cursor=args["cursor"]
     )
@@ -190,7 +205,7 @@ def create_token(data):
     if g.get("auth_method") != "session":
         # Otherwise a leaked token could mint successors that outlive its revocation.
         raise Forbidden("API tokens are created from a logged-in browser session, not a token.")
-    token, plaintext = service.create_api_token(staff, staff, **data)
+    token, plaintext = create_api_token(staff, staff, **data)
     db.session.commit()
     token.plaintext = plaintext  # transient: dumped once, never stored
     return token, 201, {"Location": url_for("auth.get_token", token_id=token.id)}
@@ -201,8 +216,8 @@ def create_token(data):
 @blp.response(200, ApiTokenSchema)
 def get_token(token_id):
     """One API token (without its secret)."""
-    token = service.get_api_token(token_id)
-    if not service.can_manage_token(current_staff(), token):
+    token = get_api_token(token_id)
+    if not can_manage_token(current_staff(), token):
         raise Forbidden("Not your token.")
     return token
 
@@ -212,11 +227,11 @@ def get_token(token_id):
 @blp.response(204)
 def revoke_token(token_id):
     """Revoke an API token; it stops working at once."""
-    token = service.get_api_token(token_id)
+    token = get_api_token(token_id)
     staff = current_staff()
-    if not service.can_manage_token(staff, token):
+    if not can_manage_token(staff, token):
         raise Forbidden("Not your token.")
-    service.revoke_api_token(staff, token)
+    revoke_api_token(staff, token)
     db.session.commit()
 
 
@@ -228,7 +243,7 @@ def revoke_token(token_id):
 @blp.response(201, InstallationCreatedSchema)
 def create_installation():
     """Register an install of the city app; returns its bearer token once. No personal data."""
-    installation, plaintext = service.create_installation()
+    installation, plaintext = installations.create_installation()
     db.session.commit()
     return {"token": plaintext, "created_at": installation.created_at}
 
@@ -238,7 +253,7 @@ def create_installation():
 @blp.response(204)
 def delete_installation():
     """Forget this installation and its token."""
-    service.delete_installation(current_installation())
+    installations.delete_installation(current_installation())
     db.session.commit()
 
 
@@ -252,7 +267,7 @@ def delete_installation():
 def list_audit(args):
     """The audit log, newest first, filterable by actor, action, object and time (admin)."""
     limit, cursor = args.pop("limit"), args.pop("cursor")
-    query = service.audit_query(**args)
+    query = audit_query(**args)
     order = [(AuditEntry.created_at, "desc"), (AuditEntry.id, "desc")]
     page = paginate(db.session, query, order, limit=limit, cursor=cursor)
     return page_response(page, AuditEntrySchema())

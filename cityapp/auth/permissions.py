@@ -8,13 +8,19 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
-from cityapp.auth import service
 from cityapp.auth.models import Installation, StaffUser, TokenScope
+from cityapp.auth.service.credentials import (
+    INSTALLATION_TOKEN_PREFIX,
+    STAFF_TOKEN_PREFIX,
+    hash_secret,
+)
+from cityapp.auth.service.installations import resolve_installation_token
+from cityapp.auth.service.tokens import resolve_staff_token
 from cityapp.db import db
 from cityapp.errors import Forbidden, Unauthorized
 from cityapp.extensions import csrf, limiter, login_manager
@@ -23,18 +29,20 @@ log = logging.getLogger(__name__)
 
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
-# Bearer token prefix -> resolver(plaintext) -> None (invalid) or something truthy.
-# A domain with its own credential (steles) registers its prefix here.
+# Bearer token prefix -> resolver(plaintext) -> False (invalid) or True, having stored the
+# caller on ``g``. Kept per app in ``app.extensions``; a domain with its own credential
+# (steles) adds its prefix with ``register_bearer`` from create_app.
 BearerResolver = Callable[[str], bool]
-_BEARER_RESOLVERS: dict[str, BearerResolver] = {}
+_EXTENSION = "cityapp.bearer_resolvers"
 
 
-def register_bearer(prefix: str, resolver: BearerResolver) -> None:
-    _BEARER_RESOLVERS[prefix] = resolver
+def register_bearer(app: Flask, prefix: str, resolver: BearerResolver) -> None:
+    """Accept bearer credentials starting with ``prefix`` on ``app``, resolved by ``resolver``."""
+    app.extensions.setdefault(_EXTENSION, {})[prefix] = resolver
 
 
-def _resolve_staff_token(plaintext: str) -> bool:
-    token = service.resolve_staff_token(plaintext)
+def resolve_staff_bearer(plaintext: str) -> bool:
+    token = resolve_staff_token(plaintext)
     if token is None:
         return False
     g.api_token = token
@@ -42,16 +50,12 @@ def _resolve_staff_token(plaintext: str) -> bool:
     return True
 
 
-def _resolve_installation(plaintext: str) -> bool:
-    installation = service.resolve_installation_token(plaintext)
+def resolve_installation_bearer(plaintext: str) -> bool:
+    installation = resolve_installation_token(plaintext)
     if installation is None:
         return False
     g.installation = installation
     return True
-
-
-register_bearer(service.STAFF_TOKEN_PREFIX, _resolve_staff_token)
-register_bearer(service.INSTALLATION_TOKEN_PREFIX, _resolve_installation)
 
 
 def _load_identity() -> None:
@@ -73,9 +77,8 @@ def _load_identity() -> None:
         if scheme.lower() != "bearer" or not value:
             g.auth_error = Unauthorized("Use 'Authorization: Bearer <token>'.")
             return
-        resolver = next(
-            (r for prefix, r in _BEARER_RESOLVERS.items() if value.startswith(prefix)), None
-        )
+        resolvers = current_app.extensions.get(_EXTENSION, {})
+        resolver = next((r for prefix, r in resolvers.items() if value.startswith(prefix)), None)
         if resolver is None or len(value) > 200 or not resolver(value):
             g.auth_error = Unauthorized(
                 "The token is unknown, expired or revoked.",
@@ -84,8 +87,8 @@ def _load_identity() -> None:
             return
         g.auth_method = "token"
         # Rate limits key on valid credentials only: made-up tokens count against the IP.
-        g.credential_hash = service.hash_secret(value)
-        _commit_last_used()
+        g.credential_hash = hash_secret(value)
+        _remember_credential_use(resolver, value)
         return
     if current_user.is_authenticated:
         g.staff = current_user._get_current_object()
@@ -99,19 +102,37 @@ def raise_auth_error() -> None:
         raise error
 
 
-def _commit_last_used() -> None:
-    """Persist a last_used_at the resolver just touched: GET views never commit, and without
-    this the timestamp would be rolled back with them. Best effort: liveness never fails a
-    request."""
+def _remember_credential_use(resolver: BearerResolver, value: str) -> None:
+    """Note that resolving touched the database (last_used_at, a device's rekey), so that
+    ``persist_credential_use`` writes it at the end of the request."""
     # A resolver that never opened a session (the stele poll's direct lookup) touched nothing;
     # asking the scoped session would create one just to find it clean.
     if not db.session.registry.has() or not db.session.dirty:
         return
+    g.credential_use = (db.session().get_transaction(), resolver, value)
+
+
+def persist_credential_use(response: Response) -> Response:
+    """The edge's one write for a credential's use, after the view: GET views never commit,
+    and without this step last_used_at would be rolled back with them. A view that committed
+    took the change along. Otherwise whatever the view left uncommitted is rolled back (the
+    teardown would drop it anyway: a read's scratch state, a failed write) and the resolution
+    replayed alone, so only the credential's use is written. Best effort: liveness never
+    fails a request."""
+    use = g.pop("credential_use", None)
+    if use is None or not db.session.registry.has():
+        return response
+    transaction, resolver, value = use
+    if db.session().get_transaction() is not transaction:
+        return response  # the view committed (or rolled back) the transaction it ran in
     try:
+        db.session.rollback()
+        resolver(value)
         db.session.commit()
     except OperationalError:
         db.session.rollback()
         log.warning("could not record last use of a credential", exc_info=True)
+    return response
 
 
 def _csrf_for_cookie_writes() -> None:
@@ -149,9 +170,13 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
 
 
 def register_auth(app: Flask) -> None:
+    """Sessions, the staff and installation bearer tokens, and the per-request identity."""
     app.session_interface = TokenAwareSessionInterface()
+    register_bearer(app, STAFF_TOKEN_PREFIX, resolve_staff_bearer)
+    register_bearer(app, INSTALLATION_TOKEN_PREFIX, resolve_installation_bearer)
     app.before_request(_load_identity)
     app.before_request(_csrf_for_cookie_writes)
+    app.after_request(persist_credential_use)
 
 
 # --- view decorators ---------------------------------------------------------------------

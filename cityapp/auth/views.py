@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
-from cityapp.auth import service
 from cityapp.auth.permissions import login_rate_limit
+from cityapp.auth.service.login import attempt_login, record_logout
 from cityapp.db import db
 
 bp = Blueprint("staff_pages", __name__, url_prefix="/staff")
@@ -45,7 +45,7 @@ def login_submit():
     if not email or not password:
         flash("Bitte E-Mail-Adresse und Passwort eingeben.", "error")
         return render_template("staff/login.html", email=email, next=next_url), 422
-    result = service.attempt_login(email, password)
+    result = attempt_login(email, password)
     db.session.commit()
     if result.locked:
         flash(
@@ -68,7 +68,7 @@ def login_submit():
 def logout():
     """End the session."""
     if g.get("staff") is not None and g.get("auth_method") == "session":
-        service.record_logout(g.staff)
+        record_logout(g.staff)
         db.session.commit()
     logout_user()
     flash("Sie wurden abgemeldet.", "info")

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cityapp.auth.service import Actor, hash_secret
+from cityapp.auth.service import Actor
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.content.models import Announcement
 from cityapp.content.service import announcements
 from cityapp.db import db, utcnow
@@ -21,7 +22,8 @@ from cityapp.errors import NotFound
 from cityapp.kiosks.models import Device, DeviceIncident, HealthState
 from cityapp.kiosks.service.auth import new_device_secret
 from cityapp.kiosks.service.devices import create_device
-from cityapp.kiosks.service.health import HealthRules, add_event, evaluate_state
+from cityapp.kiosks.service.health import add_event
+from cityapp.kiosks.service.health_rules import HealthRules, evaluate_state
 from cityapp.places.models import District
 
 DEMO_GROUP = "demo"

@@ -18,9 +18,10 @@ from cityapp.db import (
     set_sqlite_begin_mode,
     utcnow,
 )
-from cityapp.errors import Unauthorized, render_error
+from cityapp.errors import Unauthorized
 from cityapp.extensions import limiter
-from cityapp.http import if_none_match_hits, not_modified
+from cityapp.http import if_none_match_hits, not_modified, refuse_body_over
+from cityapp.kiosks.device_auth import current_device, current_device_row, device_required
 from cityapp.kiosks.schemas.device import (
     CommandResultInputSchema,
     CommandResultReplySchema,
@@ -34,7 +35,6 @@ from cityapp.kiosks.schemas.device import (
     VoteReplySchema,
 )
 from cityapp.kiosks.service import commands, heartbeat, manifest, pairing, votes
-from cityapp.kiosks.service.auth import current_device, current_device_row, device_required
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +66,8 @@ def body_limit(config_key: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            limit = current_app.config[config_key]
-            length = request.content_length
-            if length is None and request.headers.get("Transfer-Encoding") == "chunked":
-                length = len(request.get_data(cache=True))
-            if length is not None and length > limit:
-                return render_error(
-                    413, "Payload too large", f"This endpoint takes at most {limit} bytes."
-                )
-            return view(*args, **kwargs)
+            refused = refuse_body_over(current_app.config[config_key], "This endpoint's bodies")
+            return refused if refused is not None else view(*args, **kwargs)
 
         return wrapper
 
@@ -186,7 +179,7 @@ def get_manifest():
 def post_heartbeat(data):
     """Report liveness and telemetry; get versions, commands and the server time."""
     device = current_device()
-    reply = heartbeat.heartbeat(device, data, utcnow())
+    reply = heartbeat.record_heartbeat(device, data, utcnow())
     db.session.commit()
     return reply, 200, {"Cache-Control": "no-store"}
 

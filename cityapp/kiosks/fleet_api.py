@@ -67,4 +67,4 @@ def get_incident(incident_id):
 def get_availability(args, device_id):
     """Availability of one device per local day: expected and online seconds (admin)."""
     device = devices.get_device(device_id)
-    return fleet.availability(device, utcnow(), since=args["since"], until=args["until"])
+    return fleet.summarise_availability(device, utcnow(), since=args["since"], until=args["until"])

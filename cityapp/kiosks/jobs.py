@@ -7,7 +7,8 @@ from datetime import timedelta
 from flask import current_app
 
 from cityapp.db import utcnow
-from cityapp.kiosks.service import commands, health, pairing
+from cityapp.kiosks.service import availability, commands, health, pairing
+from cityapp.kiosks.service.health_rules import HealthRules
 from cityapp.scheduling import Every, JobSpec
 
 
@@ -20,11 +21,11 @@ def sweep() -> dict[str, int]:
 def rollup() -> dict[str, int]:
     """Refresh availability for yesterday (complete) and today (so far); purge old events."""
     now = utcnow()
-    rules = health.HealthRules.from_config()
-    today = health.local_today(now, rules.timezone)
+    rules = HealthRules.from_config()
+    today = availability.local_today(now, rules.timezone)
     counts = {
-        "yesterday": health.rollup_availability(today - timedelta(days=1), now, rules),
-        "today": health.rollup_availability(today, now, rules),
+        "yesterday": availability.rollup_availability(today - timedelta(days=1), now, rules),
+        "today": availability.rollup_availability(today, now, rules),
     }
     counts["events_purged"] = health.purge_health_events(
         now, current_app.config["CITYAPP_KIOSK_HEALTH_EVENT_RETENTION_DAYS"]

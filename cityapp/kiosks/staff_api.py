@@ -14,7 +14,7 @@ from cityapp.db import db
 from cityapp.extensions import limiter
 from cityapp.http import check_if_match, make_etag, page_response, paginate
 from cityapp.kiosks.models import CommandType, Device, DeviceCommand
-from cityapp.kiosks.schemas.device import (
+from cityapp.kiosks.schemas.staff import (
     ClaimInputSchema,
     CommandInputSchema,
     CommandListSchema,
@@ -59,7 +59,7 @@ def _reply(device: Device, status: int = 200):
 def claim_device(data):
     """Pair the screen showing this code and describe the new device (admin)."""
     code = data.pop("code")
-    device = pairing.claim(current_staff(), code, **data)
+    device = pairing.claim_device(current_staff(), code, **data)
     db.session.commit()
     location = url_for("kiosk_staff.get_device", device_id=device.id)
     return device, 201, {"Location": location, "ETag": etag_of(device)}
@@ -71,7 +71,7 @@ def claim_device(data):
 @blp.response(200, DevicePageSchema)
 def list_devices(args):
     """Devices with health, last seen, player version and manifest state (admin)."""
-    query = devices.list_query(
+    query = devices.device_query(
         status=args.get("status"),
         health_state=args.get("health_state"),
         district_id=args.get("district_id"),
@@ -129,7 +129,7 @@ def revoke_device(data, device_id):
 def rotate_secret(device_id):
     """Rotate the device secret: queues a rekey command; the secret never passes staff."""
     device = devices.get_device(device_id)
-    command = commands.issue(current_staff(), device, CommandType.REKEY)
+    command = commands.issue_command(current_staff(), device, CommandType.REKEY)
     record_audit(
         current_staff(),
         "device.rotate_secret",
@@ -149,7 +149,7 @@ def rotate_secret(device_id):
 def send_command(data, device_id):
     """Queue a command (reload, identify, screenshot, clear_cache, rekey) for a device."""
     device = devices.get_device(device_id)
-    command = commands.issue(
+    command = commands.issue_command(
         current_staff(), device, data["type"], data["payload"], ttl_s=data["ttl_s"]
     )
     db.session.commit()

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 from cityapp.places.models import District
 from cityapp.surveys.models import ModerationStatus, Survey, SurveyAnswer, SurveyStatus

@@ -511,6 +511,26 @@ def test_last_used_at_is_recorded_and_not_rewritten_within_the_interval(app, tok
     assert _token_row(app, bearer.token).last_used_at > stale + timedelta(seconds=interval)
 
 
+def test_a_failed_write_still_records_last_use_and_nothing_else(app, token_client):
+    """The credential's use is persisted at the end of the request, apart from the view's
+    (rolled back) work: a 422 leaves last_used_at written and creates nothing."""
+    bearer = token_client("editor")
+    before = (_count(app, ApiToken), _count(app, AuditEntry))
+    assert_problem(bearer.post(TOKENS, json={"name": "x", "scopes": []}), 422, field="scopes")
+    assert _token_row(app, bearer.token).last_used_at is not None
+    assert (_count(app, ApiToken), _count(app, AuditEntry)) == before
+
+
+def test_bearer_resolvers_are_registered_per_app_by_create_app(app):
+    from cityapp import create_app
+    from cityapp.auth.permissions import register_bearer
+
+    other = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    register_bearer(other, "zzz_", lambda plaintext: False)
+    assert set(app.extensions["cityapp.bearer_resolvers"]) == {"cat_", "cai_", "cad_"}
+    assert set(other.extensions["cityapp.bearer_resolvers"]) == {"cat_", "cai_", "cad_", "zzz_"}
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [

@@ -212,7 +212,8 @@ def test_deactivated_user_is_sent_back_to_the_login(app, client, make_staff):
     _form_login(client, staff.email, staff.password)
     assert client.get(HOME).status_code == 200
     with app.app_context():
-        from cityapp.auth.service import CLI, update_staff_user
+        from cityapp.auth.service.actors import CLI
+        from cityapp.auth.service.staff import update_staff_user
 
         update_staff_user(CLI, db.session.get(StaffUser, staff.id), is_active=False)
         db.session.commit()

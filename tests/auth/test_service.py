@@ -11,7 +11,6 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import delete, func, inspect, select, update
 
-from cityapp.auth import service
 from cityapp.auth.models import (
     ApiToken,
     AuditEntry,
@@ -19,6 +18,30 @@ from cityapp.auth.models import (
     Installation,
     LoginThrottle,
     StaffUser,
+)
+from cityapp.auth.service import SCHEDULER, record_audit
+from cityapp.auth.service.actors import CLI
+from cityapp.auth.service.audit import audit_query
+from cityapp.auth.service.credentials import validate_password
+from cityapp.auth.service.housekeeping import purge_expired_auth_records
+from cityapp.auth.service.installations import (
+    create_installation,
+    delete_installation,
+    resolve_installation_token,
+)
+from cityapp.auth.service.login import attempt_login
+from cityapp.auth.service.staff import (
+    create_staff_user,
+    get_staff_user,
+    staff_query,
+    update_staff_user,
+)
+from cityapp.auth.service.tokens import (
+    can_manage_token,
+    create_api_token,
+    resolve_staff_token,
+    revoke_api_token,
+    token_query,
 )
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
@@ -28,8 +51,8 @@ PASSWORD = "ein-sehr-langes-passwort"
 
 def _staff(role: str = "editor", email: str | None = None, **kw) -> StaffUser:
     email = email or f"{role}-{utcnow().timestamp()}@test.musterstadt.example"
-    user = service.create_staff_user(
-        service.CLI, email=email, display_name=f"Test {role}", role=role, password=PASSWORD, **kw
+    user = create_staff_user(
+        CLI, email=email, display_name=f"Test {role}", role=role, password=PASSWORD, **kw
     )
     db.session.flush()
     return user
@@ -55,7 +78,7 @@ def test_login_rehashes_when_the_parameters_changed(ctx):
     user.password_hash = old_hash
     db.session.flush()
 
-    result = service.attempt_login(user.email, PASSWORD)
+    result = attempt_login(user.email, PASSWORD)
 
     assert result.user is user
     assert user.password_hash != old_hash
@@ -70,20 +93,20 @@ def test_login_rehashes_when_the_parameters_changed(ctx):
 def test_login_keeps_a_current_hash_and_a_wrong_password_never_rehashes(ctx):
     user = _staff()
     current = user.password_hash
-    assert service.attempt_login(user.email, PASSWORD).user is user
+    assert attempt_login(user.email, PASSWORD).user is user
     assert user.password_hash == current
     user.password_hash = old = PasswordHasher(time_cost=3).hash(PASSWORD)
-    assert service.attempt_login(user.email, "wrong-password").user is None
+    assert attempt_login(user.email, "wrong-password").user is None
     assert user.password_hash == old
 
 
 @pytest.mark.parametrize(("password", "ok"), [("x" * 9, False), ("x" * 10, True)])
 def test_password_length_rule(ctx, password, ok):
     if ok:
-        service.validate_password(password)
+        validate_password(password)
     else:
         with pytest.raises(ValidationError) as info:
-            service.validate_password(password)
+            validate_password(password)
         assert "password" in info.value.errors
 
 
@@ -92,7 +115,7 @@ def test_password_length_rule(ctx, password, ok):
 
 def test_successful_login_records_time_and_audit(ctx):
     user = _staff()
-    result = service.attempt_login("  " + user.email.upper() + " ", PASSWORD)
+    result = attempt_login("  " + user.email.upper() + " ", PASSWORD)
     assert result.user is user and not result.locked
     assert user.last_login_at is not None
     (entry,) = _audit("auth.login")
@@ -102,8 +125,8 @@ def test_successful_login_records_time_and_audit(ctx):
 
 def test_failed_login_audit_holds_neither_password_nor_email(ctx):
     user = _staff()
-    service.attempt_login(user.email, "the-wrong-secret")
-    service.attempt_login("nobody@test.musterstadt.example", "another-secret")
+    attempt_login(user.email, "the-wrong-secret")
+    attempt_login("nobody@test.musterstadt.example", "another-secret")
     entries = _audit("auth.login_failed")
     assert len(entries) == 2
     known, unknown = sorted(entries, key=lambda e: e.id)
@@ -118,19 +141,19 @@ def test_failed_login_audit_holds_neither_password_nor_email(ctx):
 
 def test_inactive_account_cannot_log_in(ctx):
     user = _staff()
-    service.update_staff_user(service.CLI, user, is_active=False)
-    result = service.attempt_login(user.email, PASSWORD)
+    update_staff_user(CLI, user, is_active=False)
+    result = attempt_login(user.email, PASSWORD)
     assert result.user is None and not result.locked
     assert user.last_login_at is None
 
 
 def test_account_without_password_cannot_log_in(ctx):
-    user = service.create_staff_user(
-        service.CLI, email="nopw@test.musterstadt.example", display_name="X", role="editor"
+    user = create_staff_user(
+        CLI, email="nopw@test.musterstadt.example", display_name="X", role="editor"
     )
     assert user.password_hash is None
-    assert service.attempt_login(user.email, "").user is None
-    assert service.attempt_login(user.email, PASSWORD).user is None
+    assert attempt_login(user.email, "").user is None
+    assert attempt_login(user.email, PASSWORD).user is None
 
 
 @pytest.mark.parametrize("exists", [True, False], ids=["known", "unknown"])
@@ -140,14 +163,14 @@ def test_repeated_failures_lock_the_account_name(ctx, exists):
     threshold = config["CITYAPP_LOGIN_FAILURES_BEFORE_LOCK"]
     now = utcnow()
     for i in range(threshold):
-        result = service.attempt_login(email, f"wrong-{i}", now=now)
+        result = attempt_login(email, f"wrong-{i}", now=now)
         assert result.user is None and not result.locked
-    locked = service.attempt_login(email, PASSWORD, now=now + timedelta(seconds=1))
+    locked = attempt_login(email, PASSWORD, now=now + timedelta(seconds=1))
     assert locked.user is None and locked.locked
     assert 0 < locked.retry_after_s <= config["CITYAPP_LOGIN_LOCK_BASE_S"]
     assert len(_audit("auth.login_throttled")) == 1
     # Another spelling of the same address is the same account name.
-    assert service.attempt_login(email.upper(), PASSWORD, now=now + timedelta(seconds=2)).locked
+    assert attempt_login(email.upper(), PASSWORD, now=now + timedelta(seconds=2)).locked
 
 
 def test_lock_expires_and_grows_with_further_failures(ctx):
@@ -157,21 +180,21 @@ def test_lock_expires_and_grows_with_further_failures(ctx):
     threshold = config["CITYAPP_LOGIN_FAILURES_BEFORE_LOCK"]
     t0 = utcnow()
     for _ in range(threshold):
-        service.attempt_login(user.email, "wrong", now=t0)
+        attempt_login(user.email, "wrong", now=t0)
     after_lock = t0 + timedelta(seconds=base + 1)
     # One more failure after the lock ran out: locked again, twice as long.
-    assert not service.attempt_login(user.email, "wrong", now=after_lock).locked
-    again = service.attempt_login(user.email, PASSWORD, now=after_lock + timedelta(seconds=1))
+    assert not attempt_login(user.email, "wrong", now=after_lock).locked
+    again = attempt_login(user.email, PASSWORD, now=after_lock + timedelta(seconds=1))
     assert again.locked
     assert base < again.retry_after_s <= 2 * base
     # The right password after that lock works and clears the throttle.
     later = after_lock + timedelta(seconds=2 * base + 1)
-    assert service.attempt_login(user.email, PASSWORD, now=later).user is user
+    assert attempt_login(user.email, PASSWORD, now=later).user is user
     assert db.session.scalar(select(func.count()).select_from(LoginThrottle)) == 0
 
 
 def test_throttle_does_not_store_the_email(ctx):
-    service.attempt_login("Secret.Person@test.musterstadt.example", "wrong")
+    attempt_login("Secret.Person@test.musterstadt.example", "wrong")
     throttle = db.session.scalar(select(LoginThrottle))
     assert re.fullmatch(r"[0-9a-f]{64}", throttle.key_hash)
     assert "secret" not in repr(throttle).lower()
@@ -181,8 +204,8 @@ def test_throttle_does_not_store_the_email(ctx):
 
 
 def test_create_staff_normalises_email_and_audits(ctx):
-    user = service.create_staff_user(
-        service.CLI, email=" Neu@Test.Musterstadt.Example ", display_name=" Nina ", role="moderator"
+    user = create_staff_user(
+        CLI, email=" Neu@Test.Musterstadt.Example ", display_name=" Nina ", role="moderator"
     )
     assert (user.email, user.display_name, user.is_active) == (
         "neu@test.musterstadt.example",
@@ -212,15 +235,15 @@ def test_unknown_role_is_refused(ctx):
 
 def test_get_missing_staff_user_is_not_found(ctx):
     with pytest.raises(NotFound):
-        service.get_staff_user(987654)
+        get_staff_user(987654)
 
 
 def test_deactivation_and_password_change_end_sessions(ctx):
     user = _staff()
     first = user.session_version
-    service.update_staff_user(service.CLI, user, password="ein-neues-passwort")
+    update_staff_user(CLI, user, password="ein-neues-passwort")
     assert user.session_version == first + 1
-    service.update_staff_user(service.CLI, user, is_active=False)
+    update_staff_user(CLI, user, is_active=False)
     assert user.session_version == first + 2
     updates = _audit("staff.update")
     assert [e.changes for e in updates] == [{"password": "changed"}, {"is_active": False}]
@@ -229,23 +252,23 @@ def test_deactivation_and_password_change_end_sessions(ctx):
 
 def test_update_without_changes_writes_no_audit(ctx):
     user = _staff()
-    service.update_staff_user(service.CLI, user, display_name=user.display_name, role=user.role)
+    update_staff_user(CLI, user, display_name=user.display_name, role=user.role)
     assert _audit("staff.update") == []
 
 
 def test_the_last_active_admin_stays_an_active_admin(ctx):
     admin = _staff("admin")
     with pytest.raises(Conflict):
-        service.update_staff_user(service.CLI, admin, role="editor")
+        update_staff_user(CLI, admin, role="editor")
     with pytest.raises(Conflict):
-        service.update_staff_user(service.CLI, admin, is_active=False)
+        update_staff_user(CLI, admin, is_active=False)
     inactive = _staff("admin")
-    service.update_staff_user(service.CLI, inactive, is_active=False)  # admin is still there
+    update_staff_user(CLI, inactive, is_active=False)  # admin is still there
     with pytest.raises(Conflict):
-        service.update_staff_user(service.CLI, admin, role="moderator")
+        update_staff_user(CLI, admin, role="moderator")
     assert (admin.role, admin.is_active) == ("admin", True)
     _staff("admin")
-    service.update_staff_user(service.CLI, admin, role="editor")
+    update_staff_user(CLI, admin, role="editor")
     assert admin.role == "editor"
 
 
@@ -254,7 +277,7 @@ def test_the_last_active_admin_stays_an_active_admin(ctx):
 
 def test_token_is_256_bit_shown_once_and_stored_as_sha256(ctx):
     user = _staff()
-    token, plaintext = service.create_api_token(user, user, name=" CI ", scopes=["read"])
+    token, plaintext = create_api_token(user, user, name=" CI ", scopes=["read"])
     assert plaintext.startswith("cat_")
     assert len(plaintext) == len("cat_") + 43  # token_urlsafe(32): 32 random bytes
     assert token.token_hash == hashlib.sha256(plaintext.encode()).hexdigest()
@@ -268,22 +291,22 @@ def test_token_is_256_bit_shown_once_and_stored_as_sha256(ctx):
 
 def test_two_tokens_never_share_a_secret(ctx):
     user = _staff()
-    secrets = {service.create_api_token(user, user, name="t", scopes=["read"])[1] for _ in range(5)}
+    secrets = {create_api_token(user, user, name="t", scopes=["read"])[1] for _ in range(5)}
     assert len(secrets) == 5
 
 
 def test_token_expiry_defaults_and_bounds(ctx):
     user = _staff()
     max_days = ctx.config["CITYAPP_TOKEN_MAX_DAYS"]
-    token, _ = service.create_api_token(user, user, name="t", scopes=["read", "write"])
+    token, _ = create_api_token(user, user, name="t", scopes=["read", "write"])
     assert abs(token.expires_at - (utcnow() + timedelta(days=max_days))) < timedelta(minutes=1)
     with pytest.raises(ValidationError) as info:
-        service.create_api_token(
+        create_api_token(
             user, user, name="t", scopes=["read"], expires_at=utcnow() - timedelta(seconds=1)
         )
     assert "expires_at" in info.value.errors
     with pytest.raises(ValidationError):
-        service.create_api_token(
+        create_api_token(
             user,
             user,
             name="t",
@@ -292,63 +315,63 @@ def test_token_expiry_defaults_and_bounds(ctx):
         )
     for scopes in ([], ["admin"]):
         with pytest.raises(ValidationError):
-            service.create_api_token(user, user, name="t", scopes=scopes)
+            create_api_token(user, user, name="t", scopes=scopes)
 
 
 def test_revoked_expired_and_orphaned_tokens_do_not_resolve(ctx):
     user = _staff()
-    revoked, revoked_secret = service.create_api_token(user, user, name="r", scopes=["read"])
-    expired, expired_secret = service.create_api_token(user, user, name="e", scopes=["read"])
-    _, live_secret = service.create_api_token(user, user, name="l", scopes=["read"])
-    service.revoke_api_token(user, revoked)
-    service.revoke_api_token(user, revoked)  # idempotent: one audit entry
+    revoked, revoked_secret = create_api_token(user, user, name="r", scopes=["read"])
+    expired, expired_secret = create_api_token(user, user, name="e", scopes=["read"])
+    _, live_secret = create_api_token(user, user, name="l", scopes=["read"])
+    revoke_api_token(user, revoked)
+    revoke_api_token(user, revoked)  # idempotent: one audit entry
     assert len(_audit("token.revoke")) == 1
     expired.expires_at = utcnow() - timedelta(seconds=1)
     db.session.flush()
-    assert service.resolve_staff_token(revoked_secret) is None
-    assert service.resolve_staff_token(expired_secret) is None
-    assert service.resolve_staff_token("cat_" + "A" * 43) is None
-    assert service.resolve_staff_token(live_secret).owner is user
-    service.update_staff_user(service.CLI, user, is_active=False)
-    assert service.resolve_staff_token(live_secret) is None
+    assert resolve_staff_token(revoked_secret) is None
+    assert resolve_staff_token(expired_secret) is None
+    assert resolve_staff_token("cat_" + "A" * 43) is None
+    assert resolve_staff_token(live_secret).owner is user
+    update_staff_user(CLI, user, is_active=False)
+    assert resolve_staff_token(live_secret) is None
 
 
 def test_last_used_is_touched_at_most_once_per_interval(ctx):
     user = _staff()
-    token, secret = service.create_api_token(user, user, name="t", scopes=["read"])
+    token, secret = create_api_token(user, user, name="t", scopes=["read"])
     assert token.last_used_at is None
-    service.resolve_staff_token(secret)
+    resolve_staff_token(secret)
     first = token.last_used_at
     assert first is not None
-    service.resolve_staff_token(secret)
+    resolve_staff_token(secret)
     assert token.last_used_at == first
     interval = ctx.config["CITYAPP_TOKEN_TOUCH_INTERVAL_S"]
     token.last_used_at = stale = utcnow() - timedelta(seconds=interval + 1)
-    service.resolve_staff_token(secret)
+    resolve_staff_token(secret)
     assert token.last_used_at > stale + timedelta(seconds=interval)
 
 
 def test_token_object_rule(ctx):
     owner, other, admin = _staff(), _staff("moderator"), _staff("admin")
-    token, _ = service.create_api_token(owner, owner, name="t", scopes=["read"])
-    assert service.can_manage_token(owner, token)
-    assert service.can_manage_token(admin, token)
-    assert not service.can_manage_token(other, token)
+    token, _ = create_api_token(owner, owner, name="t", scopes=["read"])
+    assert can_manage_token(owner, token)
+    assert can_manage_token(admin, token)
+    assert not can_manage_token(other, token)
 
 
 # --- installations -----------------------------------------------------------------------
 
 
 def test_installation_token_is_random_and_stored_hashed(ctx):
-    installation, plaintext = service.create_installation()
+    installation, plaintext = create_installation()
     assert plaintext.startswith("cai_") and len(plaintext) == 4 + 43
     assert installation.token_hash == hashlib.sha256(plaintext.encode()).hexdigest()
-    assert service.resolve_installation_token(plaintext) is installation
+    assert resolve_installation_token(plaintext) is installation
     assert installation.last_used_at is not None
-    assert service.resolve_installation_token("cai_" + "B" * 43) is None
-    service.delete_installation(installation)
+    assert resolve_installation_token("cai_" + "B" * 43) is None
+    delete_installation(installation)
     db.session.flush()
-    assert service.resolve_installation_token(plaintext) is None
+    assert resolve_installation_token(plaintext) is None
     assert db.session.scalar(select(func.count()).select_from(Installation)) == 0
 
 
@@ -356,7 +379,7 @@ def test_installation_token_is_random_and_stored_hashed(ctx):
 
 
 def test_record_audit_outside_a_request_has_no_request_id(ctx):
-    entry = service.record_audit(service.SCHEDULER, "test.ping", summary="x" * 2000)
+    entry = record_audit(SCHEDULER, "test.ping", summary="x" * 2000)
     db.session.flush()
     assert entry.request_id is None
     assert entry.actor_label == "system:scheduler" and entry.actor_id is None
@@ -364,7 +387,7 @@ def test_record_audit_outside_a_request_has_no_request_id(ctx):
 
 
 def test_audit_entries_cannot_be_changed_through_the_orm(ctx):
-    entry = service.record_audit(service.CLI, "test.original")
+    entry = record_audit(CLI, "test.original")
     db.session.flush()
     entry.summary = "rewritten history"
     with pytest.raises(AuditLogIsAppendOnly):
@@ -373,7 +396,7 @@ def test_audit_entries_cannot_be_changed_through_the_orm(ctx):
 
 
 def test_audit_entries_cannot_be_deleted_through_the_orm(ctx):
-    entry = service.record_audit(service.CLI, "test.original")
+    entry = record_audit(CLI, "test.original")
     db.session.flush()
     db.session.delete(entry)
     with pytest.raises(AuditLogIsAppendOnly):
@@ -391,7 +414,7 @@ def test_audit_entries_cannot_be_deleted_through_the_orm(ctx):
     ids=["bulk-update", "bulk-delete", "filtered-delete"],
 )
 def test_audit_entries_cannot_be_bulk_changed(ctx, statement):
-    service.record_audit(service.CLI, "test.original")
+    record_audit(CLI, "test.original")
     db.session.flush()
     with pytest.raises(AuditLogIsAppendOnly):
         db.session.execute(statement)
@@ -399,18 +422,18 @@ def test_audit_entries_cannot_be_bulk_changed(ctx, statement):
 
 
 def test_audit_guard_lets_appends_and_reads_through(ctx):
-    first = service.record_audit(service.CLI, "test.one")
+    first = record_audit(CLI, "test.one")
     db.session.flush()
     _ = first.summary  # reading is fine
     first.summary = first.summary  # setting the same value is no change
-    service.record_audit(service.CLI, "test.two")
+    record_audit(CLI, "test.two")
     db.session.flush()
     assert len(_audit("test.one")) == len(_audit("test.two")) == 1
 
 
 def test_deleting_a_staff_user_keeps_their_audit_entries(ctx):
     user = _staff()
-    service.record_audit(user, "test.by_user")
+    record_audit(user, "test.by_user")
     db.session.flush()
     db.session.delete(user)
     db.session.flush()
@@ -425,10 +448,10 @@ def test_deleting_a_staff_user_keeps_their_audit_entries(ctx):
 
 def test_staff_query_filters(ctx):
     editor, moderator = _staff("editor"), _staff("moderator")
-    service.update_staff_user(service.CLI, moderator, is_active=False)
+    update_staff_user(CLI, moderator, is_active=False)
 
     def ids(**filters) -> set[int]:
-        query = service.staff_query(**filters).with_only_columns(StaffUser.id)
+        query = staff_query(**filters).with_only_columns(StaffUser.id)
         return set(db.session.scalars(query))
 
     assert ids() == {editor.id, moderator.id}
@@ -439,20 +462,20 @@ def test_staff_query_filters(ctx):
 
 def test_token_query_shows_own_tokens_or_all_for_admins(ctx):
     editor, admin = _staff("editor"), _staff("admin")
-    mine, _ = service.create_api_token(editor, editor, name="mine", scopes=["read"])
-    theirs, _ = service.create_api_token(admin, admin, name="theirs", scopes=["read"])
-    assert set(db.session.scalars(service.token_query(editor))) == {mine}
-    assert set(db.session.scalars(service.token_query(admin))) == {mine, theirs}
+    mine, _ = create_api_token(editor, editor, name="mine", scopes=["read"])
+    theirs, _ = create_api_token(admin, admin, name="theirs", scopes=["read"])
+    assert set(db.session.scalars(token_query(editor))) == {mine}
+    assert set(db.session.scalars(token_query(admin))) == {mine, theirs}
 
 
 def test_audit_query_filters(ctx):
     user = _staff()
     t0 = utcnow()
-    entry = service.record_audit(user, "token.create", object_type="api_token", object_id=7)
+    entry = record_audit(user, "token.create", object_type="api_token", object_id=7)
     db.session.flush()
 
     def found(**filters) -> bool:
-        return entry in set(db.session.scalars(service.audit_query(**filters)))
+        return entry in set(db.session.scalars(audit_query(**filters)))
 
     assert found()
     assert found(actor_id=user.id) and not found(actor_id=user.id + 1000)
@@ -471,13 +494,13 @@ def test_audit_query_filters(ctx):
 def test_purge_removes_expired_throttles_and_long_dead_tokens(ctx):
     user = _staff()
     now = utcnow()
-    service.attempt_login("ghost@test.musterstadt.example", "wrong", now=now - timedelta(days=1))
-    old, _ = service.create_api_token(user, user, name="old", scopes=["read"])
-    fresh, _ = service.create_api_token(user, user, name="fresh", scopes=["read"])
+    attempt_login("ghost@test.musterstadt.example", "wrong", now=now - timedelta(days=1))
+    old, _ = create_api_token(user, user, name="old", scopes=["read"])
+    fresh, _ = create_api_token(user, user, name="fresh", scopes=["read"])
     old.revoked_at = now - timedelta(days=91)
     fresh.revoked_at = now - timedelta(days=1)
     db.session.flush()
-    counts = service.purge_expired_auth_records(now)
+    counts = purge_expired_auth_records(now)
     assert counts["login_throttles"] == 1
     assert counts["api_tokens"] == 1
     db.session.expire_all()
@@ -487,8 +510,8 @@ def test_purge_removes_expired_throttles_and_long_dead_tokens(ctx):
 def test_purge_removes_audit_entries_past_retention_only(ctx):
     now = utcnow()
     days = ctx.config["CITYAPP_AUDIT_RETENTION_DAYS"]
-    old = service.record_audit(service.CLI, "test.old")
-    kept = service.record_audit(service.CLI, "test.kept")
+    old = record_audit(CLI, "test.old")
+    kept = record_audit(CLI, "test.kept")
     db.session.flush()
     # Back-date one entry past retention (raw SQL: the ORM refuses to edit audit entries).
     db.session.connection().execute(
@@ -496,7 +519,7 @@ def test_purge_removes_audit_entries_past_retention_only(ctx):
         .where(AuditEntry.id == old.id)
         .values(created_at=now - timedelta(days=days + 1))
     )
-    counts = service.purge_expired_auth_records(now)
+    counts = purge_expired_auth_records(now)
     assert counts["audit_entries"] == 1
     db.session.expire_all()
     remaining = set(db.session.scalars(select(AuditEntry.action)))

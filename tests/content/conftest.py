@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 
 

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.content.service import announcements
 from cityapp.db import db, utcnow
 from tests.conftest import assert_problem, square

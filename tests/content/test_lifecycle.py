@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.content.models import ContentStatus, ContentTombstone
 from cityapp.content.service import announcements, common, lifecycle, news, visibility
 from cityapp.db import db, utcnow

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.content.models import Announcement, ContentStatus, ContentTombstone, NewsItem
 from cityapp.content.service import announcements, news, visibility
 from cityapp.db import db, utcnow

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db
 
 # Altstadt: 9.44-9.46 E, 51.30-51.32 N (inside CITYAPP_BBOX 9.38,51.24,9.54,51.38).

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, ValidationError
 from cityapp.feedback.models import Report, ReportStatus

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from cityapp.auth.service import CLI, create_installation
+from cityapp.auth.service.actors import CLI
+from cityapp.auth.service.installations import create_installation
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, ValidationError
 from cityapp.feedback.models import OPEN_STATUSES, Report, ReportStatus, ReportSupporter

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.content.models import Announcement
 from cityapp.db import db, utcnow
 
@@ -72,9 +72,9 @@ def test_mode_overrides_per_device_and_per_config(app, pair, make_announcement, 
     app.config["CITYAPP_KIOSK_ALERT_LEVELS"] = {**levels, "warning": ("medium", "ticker")}
     try:
         with app.app_context():
-            from cityapp.kiosks.service.devices import mark_stale
+            from cityapp.kiosks.service.devices import mark_devices_stale
 
-            mark_stale(district_ids=None)
+            mark_devices_stale(district_ids=None)
             db.session.commit()
         assert (_alerts(other)[0]["level"], _alerts(other)[0]["mode"]) == ("medium", "ticker")
     finally:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from cityapp.auth.models import AuditEntry
-from cityapp.auth.service import hash_secret
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.db import db
 from cityapp.kiosks.models import Device, DeviceIncident
 from cityapp.kiosks.schedule import validate_schedule
@@ -72,7 +72,7 @@ def test_three_demo_steles_with_states_incident_and_schedules(app):
 
 
 def test_online_demo_stele_at_noon_is_online_and_can_heartbeat(app):
-    from cityapp.auth.service import CLI
+    from cityapp.auth.service.actors import CLI
     from cityapp.kiosks.demo import seed_kiosks
 
     with app.app_context():

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 from cityapp.kiosks.models import Device, DeviceHealthEvent, DeviceIncident
 from cityapp.kiosks.service.devices import create_device, revoke_device

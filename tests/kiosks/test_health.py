@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 from cityapp.kiosks.models import (
     Device,
@@ -19,14 +19,10 @@ from cityapp.kiosks.models import (
     DeviceIncident,
     HealthState,
 )
+from cityapp.kiosks.service.availability import compute_availability, rollup_availability
 from cityapp.kiosks.service.devices import create_device, revoke_device
-from cityapp.kiosks.service.health import (
-    HealthRules,
-    compute_availability,
-    evaluate_state,
-    rollup_availability,
-    sweep_health,
-)
+from cityapp.kiosks.service.health import sweep_health
+from cityapp.kiosks.service.health_rules import HealthRules, evaluate_state
 from cityapp.mail.models import MailMessage
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.content.models import Announcement, NewsItem
 from cityapp.db import db, utcnow
 from cityapp.kiosks.models import Device
 from cityapp.kiosks.service import manifest
-from cityapp.kiosks.service.devices import mark_stale
+from cityapp.kiosks.service.devices import mark_devices_stale
 from cityapp.places.models import District
 from tests.kiosks.conftest import news_data, stele_poll
 
@@ -169,7 +169,7 @@ def test_a_rebuild_does_not_swallow_an_invalidation_that_happened_meanwhile(app,
         row = db.session.get(Device, device.id)
         generation = row.manifest_generation
         built = manifest.build_manifest(row, utcnow())
-        mark_stale(district_ids=None)  # content changed while we were building
+        mark_devices_stale(district_ids=None)  # content changed while we were building
         manifest._store(row, built, generation, utcnow())
         db.session.commit()
         db.session.expire_all()

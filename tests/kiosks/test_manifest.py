@@ -11,7 +11,7 @@ from datetime import timedelta
 from PIL import Image
 from sqlalchemy import event
 
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 from cityapp.kiosks.models import Device
 from cityapp.kiosks.service import manifest
@@ -343,7 +343,7 @@ def test_polls_read_without_a_transaction_on_postgresql_and_rebuilds_write_in_on
             started = pairing.start_pairing(
                 model=None, player_version=None, screen_width=None, screen_height=None
             )
-            device_id = pairing.claim(CLI, started.code, name="Autocommit").id
+            device_id = pairing.claim_device(CLI, started.code, name="Autocommit").id
             secret = pairing.poll_pairing(started.pairing_id).device_secret
             db.session.commit()
         headers = {"Authorization": f"Bearer {secret}"}

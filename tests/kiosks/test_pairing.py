@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from cityapp.auth.models import AuditEntry
-from cityapp.auth.service import CLI
+from cityapp.auth.service.actors import CLI
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict
 from cityapp.kiosks.models import Device, PairingRequest
@@ -147,9 +147,9 @@ def test_two_claims_of_one_code_exactly_one_wins(ctx, client):
     now = utcnow()
     device_a = devices.create_device(CLI, name="A")
     device_b = devices.create_device(CLI, name="B")
-    pairing.take(seen_by_a, device_a, CLI, now)
+    pairing.take_pairing_request(seen_by_a, device_a, CLI, now)
     with pytest.raises(Conflict):
-        pairing.take(seen_by_b, device_b, CLI, now)
+        pairing.take_pairing_request(seen_by_b, device_b, CLI, now)
     db.session.expire_all()
     row = db.session.get(PairingRequest, seen_by_a.id)
     assert row.claimed_device_id == device_a.id
@@ -159,16 +159,16 @@ def test_a_losing_claim_leaves_no_device_behind(ctx, client):
     started = start_pairing(client)
     request_row = pairing.find_claimable(started["code"])
     winner = devices.create_device(CLI, name="Gewinner")
-    pairing.take(request_row, winner, CLI, utcnow())
+    pairing.take_pairing_request(request_row, winner, CLI, utcnow())
     db.session.commit()
     with pytest.raises(Exception):  # noqa: B017 - 404: the code left the pool
-        pairing.claim(CLI, started["code"], name="Verlierer")
+        pairing.claim_device(CLI, started["code"], name="Verlierer")
     assert db.session.scalar(select(Device).where(Device.name == "Verlierer")) is None
 
 
 def test_secret_collection_is_decided_by_one_conditional_update(ctx, client):
     started = start_pairing(client)
-    device = pairing.claim(CLI, started["code"], name="Stele")
+    device = pairing.claim_device(CLI, started["code"], name="Stele")
     db.session.commit()
     first = pairing.poll_pairing(started["pairing_id"])
     assert first.status == "paired" and first.device_secret
@@ -224,7 +224,7 @@ def test_pairing_input_is_validated(client):
 
 def test_revoked_device_cannot_collect_its_secret(ctx, client):
     started = start_pairing(client)
-    device = pairing.claim(CLI, started["code"], name="Stele")
+    device = pairing.claim_device(CLI, started["code"], name="Stele")
     devices.revoke_device(CLI, device)
     db.session.commit()
     from cityapp.errors import Gone
@@ -237,7 +237,7 @@ def test_a_claimed_secret_must_be_collected_in_time_and_old_requests_are_purged(
     from cityapp.errors import Gone
 
     started = start_pairing(client)
-    pairing.claim(CLI, started["code"], name="Stele")
+    pairing.claim_device(CLI, started["code"], name="Stele")
     db.session.commit()
     later = utcnow() + timedelta(minutes=11)
     with pytest.raises(Gone):

@@ -306,7 +306,7 @@ def test_zone_defaults_to_app_config(ctx, monkeypatch):
 
 
 def test_staff_api_stores_the_normalised_schedule_and_refuses_a_bad_one(app, admin_client):
-    from cityapp.auth.service import CLI
+    from cityapp.auth.service.actors import CLI
     from cityapp.db import db
     from cityapp.kiosks.service.devices import create_device
     from tests.conftest import assert_problem

@@ -162,7 +162,7 @@ def test_files_of_failed_uploads_are_swept_once_old_enough(app, media_dir):
     import os
     import time
 
-    from cityapp.auth.service import CLI
+    from cityapp.auth.service.actors import CLI
     from cityapp.db import db, utcnow
     from cityapp.media import service as media
     from cityapp.scheduler import get_job

@@ -104,7 +104,7 @@ def create_survey_with(
     **settings: Any,
 ) -> SurveyRef:
     """Build (and publish) a survey through the services; call inside an app context."""
-    from cityapp.auth.service import CLI
+    from cityapp.auth.service.actors import CLI
     from cityapp.surveys import service
 
     settings.setdefault("title", t("Parkumfrage", "Park survey"))

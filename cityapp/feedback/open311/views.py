@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, request, url_for
 from sqlalchemy import select
 
 from cityapp.auth.models import TokenScope
-from cityapp.auth.service import resolve_staff_token
+from cityapp.auth.service.tokens import resolve_staff_token
 from cityapp.db import db, utcnow
 from cityapp.errors import AppError, BadRequest, Forbidden, NotFound
 from cityapp.feedback import present

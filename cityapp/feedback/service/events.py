@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cityapp.auth.service import Actor, actor_label
+from cityapp.auth.service import Actor
+from cityapp.auth.service.actors import actor_label
 from cityapp.db import db, utcnow
 from cityapp.feedback.models import Report, ReportEvent
 from cityapp.feedback.service.notifications import notify_reporter

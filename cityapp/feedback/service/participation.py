@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from cityapp.auth.models import Installation
-from cityapp.auth.service import SystemActor
+from cityapp.auth.service.actors import SystemActor
 from cityapp.db import db
 from cityapp.errors import Conflict
 from cityapp.feedback.models import Report, ReportFlag, ReportStatus, ReportSupporter

@@ -10,7 +10,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from cityapp.auth.models import Installation
-from cityapp.auth.service import ANONYMOUS, hash_secret
+from cityapp.auth.service.actors import ANONYMOUS
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.db import db, get_or_404, utcnow
 from cityapp.errors import NotFound, ValidationError
 from cityapp.feedback.models import (

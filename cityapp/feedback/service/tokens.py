@@ -10,7 +10,7 @@ import secrets
 
 from flask import current_app
 
-from cityapp.auth.service import hash_secret
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.feedback.models import Report
 
 TRACKING_PREFIX = "crt_"

@@ -1,28 +1,21 @@
-"""Schemas of the device API (/api/device/v1) and the staff device API. No schema here has a
-field for a device secret except the one-time pairing reply and the rekey command payload."""
+"""Schemas of the device API (/api/device/v1), the steles' side. No schema here has a field
+for a device secret except the one-time pairing reply and the rekey command payload."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
-from cityapp.kiosks.models import CommandStatus, CommandType, DeviceStatus, HealthState, Orientation
+from cityapp.http import UTCDateTime
+from cityapp.kiosks.schemas.common import (
+    ALERT_VERSION_EXAMPLE,
+    IDENTIFY_RESULT_EXAMPLE,
+    MANIFEST_VERSION_EXAMPLE,
+    SCHEDULE_EXAMPLE,
+    SETTINGS_EXAMPLE,
+)
 
-_COMMAND_TYPES = [t.value for t in CommandType]
 _SHA = validate.Length(max=64)
-
-# Example values for the OpenAPI document: the stele on the Marktplatz in the Altstadt.
-_MANIFEST_VERSION_EXAMPLE = "05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f"
-_OLD_MANIFEST_VERSION_EXAMPLE = "0aea3ac1d314890bab740a7d57e14df31ac5534fac18b8f12398240c4392b5c9"
-_ALERT_VERSION_EXAMPLE = "deb3e366c077c2288d22ec2434789afa0f0374e9070ed1c8426f88674864df11"
 _MEDIA_SHA256_EXAMPLE = "0db564ef880df75fed8abedc56798d1a0d77a8b9f86657876c47525491eb27e3"
-_SCHEDULE_EXAMPLE = {
-    "operating_hours": [{"days": [0, 1, 2, 3, 4], "start": "06:00", "end": "22:00"}],
-    "night_mode": [{"days": [0, 1, 2, 3, 4, 5, 6], "start": "23:00", "end": "05:30"}],
-}
-_SETTINGS_EXAMPLE = {"durations": {"news": 20}, "alert_modes": {"warning": "banner"}}
-_IDENTIFY_PAYLOAD_EXAMPLE = {"duration_s": 30}
-_IDENTIFY_RESULT_EXAMPLE = {"shown_s": 30}
 
 
 # --- device API: pairing -----------------------------------------------------------------
@@ -97,7 +90,7 @@ class ManifestSchema(Schema):
     version = fields.String(
         metadata={
             "description": "SHA-256 of the canonical JSON.",
-            "example": _MANIFEST_VERSION_EXAMPLE,
+            "example": MANIFEST_VERSION_EXAMPLE,
         }
     )
     generated_at = UTCDateTime()
@@ -113,8 +106,8 @@ class ManifestSchema(Schema):
                 "district": {"id": 1, "name": "Altstadt"},
                 "location": {"lat": 51.3127, "lon": 9.4797},
                 "orientation": "portrait",
-                "schedule": _SCHEDULE_EXAMPLE,
-                "settings": _SETTINGS_EXAMPLE,
+                "schedule": SCHEDULE_EXAMPLE,
+                "settings": SETTINGS_EXAMPLE,
             }
         }
     )
@@ -166,7 +159,7 @@ class ManifestSchema(Schema):
             ]
         },
     )
-    alert_version = fields.String(metadata={"example": _ALERT_VERSION_EXAMPLE})
+    alert_version = fields.String(metadata={"example": ALERT_VERSION_EXAMPLE})
     assets = fields.List(
         fields.String(),
         metadata={"description": "sha256 of media to keep.", "example": [_MEDIA_SHA256_EXAMPLE]},
@@ -184,7 +177,7 @@ class CommandResultInputSchema(Schema):
     )
     result = fields.Dict(
         load_default=dict,
-        metadata={"description": "Free-form, ≤ 8 KiB.", "example": _IDENTIFY_RESULT_EXAMPLE},
+        metadata={"description": "Free-form, ≤ 8 KiB.", "example": IDENTIFY_RESULT_EXAMPLE},
     )
 
 
@@ -194,10 +187,10 @@ class HeartbeatCommandResultSchema(CommandResultInputSchema):
 
 class HeartbeatSchema(Schema):
     manifest_version = fields.String(
-        allow_none=True, validate=_SHA, metadata={"example": _MANIFEST_VERSION_EXAMPLE}
+        allow_none=True, validate=_SHA, metadata={"example": MANIFEST_VERSION_EXAMPLE}
     )
     alert_version = fields.String(
-        allow_none=True, validate=_SHA, metadata={"example": _ALERT_VERSION_EXAMPLE}
+        allow_none=True, validate=_SHA, metadata={"example": ALERT_VERSION_EXAMPLE}
     )
     player_version = fields.String(validate=validate.Length(max=40), metadata={"example": "1.0.0"})
     uptime_s = fields.Integer(validate=validate.Range(min=0), metadata={"example": 86400})
@@ -229,8 +222,8 @@ class DeviceCommandOutSchema(Schema):
 
 class HeartbeatReplySchema(Schema):
     server_time = UTCDateTime()
-    manifest_version = fields.String(metadata={"example": _MANIFEST_VERSION_EXAMPLE})
-    alert_version = fields.String(metadata={"example": _ALERT_VERSION_EXAMPLE})
+    manifest_version = fields.String(metadata={"example": MANIFEST_VERSION_EXAMPLE})
+    alert_version = fields.String(metadata={"example": ALERT_VERSION_EXAMPLE})
     commands = fields.List(fields.Nested(DeviceCommandOutSchema))
     poll = fields.Nested(PollSettingsSchema)
 
@@ -260,181 +253,3 @@ class VoteReplySchema(Schema):
     survey_id = fields.Integer(metadata={"example": 7})
     option_id = fields.Integer(metadata={"example": 8})
     recorded = fields.Boolean(metadata={"example": True})
-
-
-# --- staff API ---------------------------------------------------------------------------
-
-
-class SettingsField(fields.Dict):
-    """``{"durations": {"news": 20}, "alert_modes": {"warning": "takeover"}}``."""
-
-
-class _DeviceFields(Schema):
-    name = fields.String(
-        validate=validate.Length(min=1, max=120), metadata={"example": "Marktplatz"}
-    )
-    district_id = fields.Integer(allow_none=True, metadata={"example": 1})
-    lat = fields.Float(
-        allow_none=True, validate=validate.Range(-90, 90), metadata={"example": 51.3127}
-    )
-    lon = fields.Float(
-        allow_none=True, validate=validate.Range(-180, 180), metadata={"example": 9.4797}
-    )
-    groups = fields.List(
-        fields.String(validate=validate.Length(min=1, max=60)),
-        validate=validate.Length(max=20),
-        metadata={"example": ["innenstadt", "wahlinfo"]},
-    )
-    orientation = fields.String(
-        validate=validate.OneOf([o.value for o in Orientation]), metadata={"example": "portrait"}
-    )
-    schedule = fields.Dict(
-        metadata={
-            "description": "operating_hours / night_mode windows (days 0=Mon; Europe/Berlin).",
-            "example": _SCHEDULE_EXAMPLE,
-        }
-    )
-    settings = SettingsField(
-        metadata={"example": {"durations": {"news": 20}, "alert_modes": {"warning": "banner"}}}
-    )
-
-
-class ClaimInputSchema(_DeviceFields):
-    code = fields.String(
-        required=True, validate=validate.Length(min=8, max=12), metadata={"example": "ABCD2345"}
-    )
-    name = fields.String(
-        required=True, validate=validate.Length(min=1, max=120), metadata={"example": "Marktplatz"}
-    )
-
-
-class DeviceUpdateSchema(_DeviceFields):
-    resolution = fields.String(
-        allow_none=True, validate=validate.Length(max=20), metadata={"example": "1080x1920"}
-    )
-
-
-class DistrictRefSchema(Schema):
-    id = fields.Integer(metadata={"example": 1})
-    name = fields.String(metadata={"example": "Altstadt"})
-
-
-class DeviceSchema(Schema):
-    id = fields.Integer(metadata={"example": 1})
-    name = fields.String(metadata={"example": "Marktplatz"})
-    district_id = fields.Integer(allow_none=True, metadata={"example": 1})
-    lat = fields.Float(allow_none=True, metadata={"example": 51.3127})
-    lon = fields.Float(allow_none=True, metadata={"example": 9.4797})
-    groups = fields.List(fields.String(), metadata={"example": ["innenstadt", "wahlinfo"]})
-    orientation = fields.String(metadata={"example": "portrait"})
-    resolution = fields.String(allow_none=True, metadata={"example": "1080x1920"})
-    model = fields.String(allow_none=True, metadata={"example": "Stele 55 Zoll, Chromium kiosk"})
-    player_version = fields.String(allow_none=True, metadata={"example": "1.0.0"})
-    status = fields.String(metadata={"example": DeviceStatus.ACTIVE.value})
-    is_paired = fields.Method(
-        "_is_paired", metadata={"description": "Collected its secret.", "example": True}
-    )
-    paired_at = UTCDateTime(allow_none=True)
-    secret_rotated_at = UTCDateTime(allow_none=True)
-    rekey_pending = fields.Method("_rekey_pending", metadata={"example": False})
-    schedule = fields.Dict(metadata={"example": _SCHEDULE_EXAMPLE})
-    settings = fields.Dict(metadata={"example": _SETTINGS_EXAMPLE})
-    last_seen_at = UTCDateTime(allow_none=True)
-    health_state = fields.String(metadata={"example": HealthState.ONLINE.value})
-    health_changed_at = UTCDateTime(allow_none=True)
-    manifest_version = fields.String(
-        allow_none=True, metadata={"example": _MANIFEST_VERSION_EXAMPLE}
-    )
-    reported_manifest_version = fields.String(
-        allow_none=True, metadata={"example": _OLD_MANIFEST_VERSION_EXAMPLE}
-    )
-    outdated_since = UTCDateTime(
-        attribute="reported_manifest_at",
-        allow_none=True,
-        metadata={"description": "Since when the device reports an older manifest."},
-    )
-    manifest_outdated = fields.Method("_outdated", metadata={"example": True})
-    telemetry = fields.Dict(
-        allow_none=True,
-        metadata={
-            "example": {
-                "manifest_version": _OLD_MANIFEST_VERSION_EXAMPLE,
-                "alert_version": _ALERT_VERSION_EXAMPLE,
-                "player_version": "1.0.0",
-                "uptime_s": 86400,
-                "mode": "playing",
-                "current_item": "news:42",
-                "screen_on": True,
-                "storage": {"used_bytes": 73400320, "free_bytes": 2147483648},
-                "errors": [],
-            }
-        },
-    )
-    created_at = UTCDateTime()
-    updated_at = UTCDateTime()
-
-    def _is_paired(self, device) -> bool:
-        return device.secret_hash is not None
-
-    def _rekey_pending(self, device) -> bool:
-        return device.pending_secret_hash is not None
-
-    def _outdated(self, device) -> bool:
-        reported = device.reported_manifest_version
-        return reported is not None and reported != device.manifest_version
-
-
-class DevicePageSchema(PageSchema):
-    items = fields.List(fields.Nested(DeviceSchema))
-
-
-class DeviceListQuerySchema(PaginationQuerySchema):
-    status = fields.String(validate=validate.OneOf([s.value for s in DeviceStatus]))
-    health_state = fields.String(validate=validate.OneOf([s.value for s in HealthState]))
-    district_id = fields.Integer()
-    group = fields.String(validate=validate.Length(max=60))
-
-
-class RevokeInputSchema(Schema):
-    reason = fields.String(
-        load_default="",
-        validate=validate.Length(max=500),
-        metadata={"example": "Stele wegen Umbau des Marktplatzes abgebaut."},
-    )
-
-
-class CommandInputSchema(Schema):
-    type = fields.String(
-        required=True, validate=validate.OneOf(_COMMAND_TYPES), metadata={"example": "identify"}
-    )
-    payload = fields.Dict(load_default=dict, metadata={"example": _IDENTIFY_PAYLOAD_EXAMPLE})
-    ttl_s = fields.Integer(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Range(min=30, max=7 * 24 * 3600),
-        metadata={"description": "Seconds until it expires (default 1 h).", "example": 3600},
-    )
-
-
-class CommandSchema(Schema):
-    id = fields.Integer(metadata={"example": 15})
-    device_id = fields.Integer(metadata={"example": 1})
-    type = fields.String(metadata={"example": "identify"})
-    payload = fields.Dict(metadata={"example": _IDENTIFY_PAYLOAD_EXAMPLE})
-    status = fields.Method("_status", metadata={"example": CommandStatus.PENDING.value})
-    expires_at = UTCDateTime()
-    delivered_at = UTCDateTime(allow_none=True)
-    delivery_count = fields.Integer(metadata={"example": 1})
-    completed_at = UTCDateTime(allow_none=True)
-    result = fields.Dict(allow_none=True, metadata={"example": _IDENTIFY_RESULT_EXAMPLE})
-    created_by_id = fields.Integer(allow_none=True, metadata={"example": 3})
-    created_at = UTCDateTime()
-
-    def _status(self, command) -> str:
-        from cityapp.kiosks.service.commands import effective_status
-
-        return effective_status(command)
-
-
-class CommandListSchema(Schema):
-    items = fields.List(fields.Nested(CommandSchema))

@@ -5,46 +5,13 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
-from cityapp.kiosks.models import HealthState
-
-_STATES = [state.value for state in HealthState]
-
-# Example manifest versions for the OpenAPI document (SHA-256 hex, as the device API uses).
-_MANIFEST_VERSION_EXAMPLE = "05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f"
-_OLD_MANIFEST_VERSION_EXAMPLE = "0aea3ac1d314890bab740a7d57e14df31ac5534fac18b8f12398240c4392b5c9"
+from cityapp.kiosks.schemas.common import DeviceStateSchema, DistrictRefSchema
 
 
-class FleetDistrictSchema(Schema):
-    id = fields.Integer(metadata={"example": 1})
-    name = fields.String(metadata={"example": "Altstadt"})
-
-
-class FleetDeviceSchema(Schema):
+class FleetDeviceSchema(DeviceStateSchema):
     """A device as the fleet views show it (no secrets, no telemetry details)."""
 
-    id = fields.Integer(metadata={"example": 1})
-    name = fields.String(metadata={"example": "Marktplatz"})
-    district = fields.Nested(FleetDistrictSchema, allow_none=True)
-    health_state = fields.String(
-        metadata={
-            "description": "never, online, stale, offline, standby or degraded.",
-            "example": HealthState.ONLINE.value,
-        }
-    )
-    health_changed_at = UTCDateTime(allow_none=True, metadata={"example": "2026-11-22T09:58:00Z"})
-    last_seen_at = UTCDateTime(allow_none=True, metadata={"example": "2026-11-22T10:00:00Z"})
-    player_version = fields.String(allow_none=True, metadata={"example": "1.0.0"})
-    manifest_version = fields.String(
-        allow_none=True, metadata={"example": _MANIFEST_VERSION_EXAMPLE}
-    )
-    reported_manifest_version = fields.String(
-        allow_none=True, metadata={"example": _OLD_MANIFEST_VERSION_EXAMPLE}
-    )
-    outdated_since = UTCDateTime(
-        attribute="reported_manifest_at",
-        allow_none=True,
-        metadata={"description": "Since when the device reports an older manifest."},
-    )
+    district = fields.Nested(DistrictRefSchema, allow_none=True)
 
 
 class IncidentRefSchema(Schema):

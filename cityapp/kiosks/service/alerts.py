@@ -1,5 +1,5 @@
 """The alerts lane: warning and emergency announcements (and, later, imported warnings
-through ``register_alert_source``) become alerts with a level and a display mode.
+listed in ``manifest.ALERT_SOURCES``) become alerts with a level and a display mode.
 
 Levels map per ``CITYAPP_KIOSK_ALERT_LEVELS`` (emergency → critical/takeover, warning →
 high/banner); a device's ``settings.alert_modes`` overrides the mode. Alerts are ordered
@@ -19,7 +19,6 @@ from cityapp.kiosks.service.sources import (
     SourceContext,
     announcement_end,
     announcements_for,
-    register_alert_source,
 )
 
 ALERT_RANK = {"critical": 0, "high": 1, "medium": 2, "info": 3}
@@ -60,6 +59,3 @@ def announcement_alerts(ctx: SourceContext) -> list[dict[str, Any]]:
             }
         )
     return alerts
-
-
-register_alert_source("announcements", announcement_alerts)

@@ -1,7 +1,7 @@
 """Device authentication: ``Authorization: Bearer cad_...`` → SHA-256 → one indexed lookup.
 
-The resolver plugs into the shared bearer machinery of ``cityapp.auth.permissions``, so a
-device request never opens a staff session or sets a cookie, and rate limits key on it.
+The request side (the bearer resolver, ``current_device``, ``device_required``) lives in
+``cityapp.kiosks.device_auth``; this module only looks devices up by their secret.
 """
 
 from __future__ import annotations
@@ -10,14 +10,11 @@ import secrets
 from collections import namedtuple
 from typing import Any
 
-from flask import g, request
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
 
-from cityapp.auth.permissions import raise_auth_error, register_bearer
-from cityapp.auth.service import hash_secret
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.db import db, utcnow
-from cityapp.errors import Forbidden, Unauthorized
 from cityapp.kiosks.models import CommandStatus, CommandType, Device, DeviceCommand, DeviceStatus
 
 SECRET_PREFIX = "cad_"  # cityapp device
@@ -41,7 +38,6 @@ POLL_COLUMNS = (
     Device.manifest_built_at,
     Device.manifest_next_change_at,
 )
-POLL_ENDPOINTS = frozenset({"device_api.get_manifest"})
 # Built once; executed on the session's connection (Core, no ORM execution machinery).
 _POLL_LOOKUP = select(*POLL_COLUMNS).where(Device.secret_hash == bindparam("digest"))
 PollRow = namedtuple("PollRow", [column.key for column in POLL_COLUMNS])
@@ -90,16 +86,16 @@ def _lookup(column, digest: str) -> Device | None:
     return db.session.scalar(select(Device).where(column == digest))
 
 
-def resolve_device(plaintext: str) -> bool:
-    """Bearer resolver: find the active device for a secret (current or freshly rekeyed)."""
+def find_device_by_secret(plaintext: str, *, poll: bool = False) -> Device | PollRow | None:
+    """The active device for a secret (current or freshly rekeyed), or None.
+
+    With ``poll`` (the manifest revalidation) a device on its current secret comes back as a
+    plain row of ``POLL_COLUMNS``, looked up without loading the entity."""
     digest = hash_secret(plaintext)
-    if request.endpoint in POLL_ENDPOINTS:
+    if poll:
         row = _poll_row(digest)
         if row is not None:
-            if row.status != DeviceStatus.ACTIVE:
-                return False
-            g.device_row = row
-            return True
+            return row if row.status == DeviceStatus.ACTIVE else None
         device = None  # not the current secret: maybe a freshly rekeyed one (below)
     else:
         device = _lookup(Device.secret_hash, digest)
@@ -110,9 +106,8 @@ def resolve_device(plaintext: str) -> bool:
         if device is not None and device.status == DeviceStatus.ACTIVE:
             promote_pending_secret(device)
     if device is None or device.status != DeviceStatus.ACTIVE:
-        return False
-    g.device = device
-    return True
+        return None
+    return device
 
 
 def promote_pending_secret(device: Device) -> None:
@@ -130,43 +125,3 @@ def promote_pending_secret(device: Device) -> None:
         )
         .values(status=CommandStatus.DONE, completed_at=now, result={"rotated": True})
     )
-
-
-def current_device_row() -> Any:
-    """The authenticated device as a row of ``POLL_COLUMNS`` (or the full device): enough to
-    answer a revalidation without loading the entity. 401 like ``current_device``."""
-    raise_auth_error()
-    row = g.get("device_row")
-    return row if row is not None else current_device()
-
-
-def current_device() -> Device:
-    """The authenticated device, or a 401 problem (with WWW-Authenticate)."""
-    raise_auth_error()
-    device = g.get("device")
-    if device is None and (row := g.get("device_row")) is not None:
-        device = g.device = db.session.get(Device, row.id)
-    if device is None and g.get("auth_method") is not None:
-        # A valid staff login or token, or an app installation: authenticated, not a stele.
-        raise Forbidden("This endpoint is for steles: send the device secret.")
-    if device is None:
-        raise Unauthorized(
-            "Send the device secret as 'Authorization: Bearer <secret>'.",
-            headers={"WWW-Authenticate": 'Bearer realm="cityapp-device"'},
-        )
-    return device
-
-
-register_bearer(SECRET_PREFIX, resolve_device)
-
-
-def device_required(view):
-    """Authenticate the device before anything else (body parsing included) runs."""
-    from functools import wraps
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        current_device_row()  # 401 unless authenticated; loads nothing more
-        return view(*args, **kwargs)
-
-    return wrapper

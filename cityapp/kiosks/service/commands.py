@@ -17,7 +17,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from cityapp.auth.service import Actor, hash_secret, record_audit
+from cityapp.auth.service import Actor, record_audit
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, NotFound, ValidationError
 from cityapp.kiosks.models import CommandStatus, CommandType, Device, DeviceCommand, DeviceStatus
@@ -57,7 +58,7 @@ def _clean_payload(type_: str, payload: dict | None) -> dict:
     return payload
 
 
-def issue(
+def issue_command(
     actor: Actor,
     device: Device,
     type_: str,
@@ -109,7 +110,7 @@ def issue(
     return command
 
 
-def deliver(device: Device, now: datetime) -> list[dict[str, Any]]:
+def deliver_commands(device: Device, now: datetime) -> list[dict[str, Any]]:
     """Open commands for the heartbeat reply; expired ones are marked and left out."""
     due = db.session.scalars(
         select(DeviceCommand)

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from cityapp.auth.service import Actor, record_audit
-from cityapp.db import db, utcnow
-from cityapp.errors import Conflict, NotFound, ValidationError
+from cityapp.db import db, get_or_404, utcnow
+from cityapp.errors import Conflict, ValidationError
 from cityapp.kiosks.models import Device, DeviceStatus, Orientation
 from cityapp.places.models import District
 
@@ -24,10 +24,7 @@ _EDITABLE = _MANIFEST_FIELDS | {"groups", "resolution"}
 
 
 def get_device(device_id: int) -> Device:
-    device = db.session.get(Device, device_id)
-    if device is None:
-        raise NotFound(f"No device {device_id}.")
-    return device
+    return get_or_404(Device, device_id, "device")
 
 
 def _check_district(district_id: int | None) -> None:
@@ -155,7 +152,7 @@ def mark_device_stale(device: Device) -> None:
     device.manifest_generation = (device.manifest_generation or 0) + 1
 
 
-def mark_stale(*, district_ids: set[int] | None) -> int:
+def mark_devices_stale(*, district_ids: set[int] | None) -> int:
     """Mark the manifests of active devices stale: those in ``district_ids``, or every device
     when None. One UPDATE; updated_at stays (this is a cache, not an edit)."""
     statement = (
@@ -196,7 +193,7 @@ def delete_device(actor: Actor, device: Device) -> None:
     db.session.delete(device)
 
 
-def list_query(
+def device_query(
     *,
     status: str | None = None,
     health_state: str | None = None,

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from cityapp.db import db
-from cityapp.errors import NotFound, ValidationError
+from cityapp.db import db, get_or_404
+from cityapp.errors import ValidationError
 from cityapp.kiosks.models import (
     Device,
     DeviceAvailability,
@@ -19,7 +19,8 @@ from cityapp.kiosks.models import (
     DeviceStatus,
     HealthState,
 )
-from cityapp.kiosks.service.health import HealthRules, compute_availability, local_today
+from cityapp.kiosks.service.availability import compute_availability, local_today
+from cityapp.kiosks.service.health_rules import HealthRules
 
 MAX_ATTENTION = 200
 MAX_AVAILABILITY_DAYS = 366
@@ -115,13 +116,10 @@ def incidents_query(*, state: str | None = None, device_id: int | None = None):
 
 
 def get_incident(incident_id: int) -> DeviceIncident:
-    incident = db.session.get(DeviceIncident, incident_id)
-    if incident is None:
-        raise NotFound(f"No incident {incident_id}.")
-    return incident
+    return get_or_404(DeviceIncident, incident_id, "incident")
 
 
-def availability(
+def summarise_availability(
     device: Device, now: datetime, *, since: date | None = None, until: date | None = None
 ) -> dict[str, Any]:
     """Availability of one device per local day from ``since`` to ``until`` (inclusive;

@@ -4,7 +4,6 @@ one UPDATE of the device row, skipped when nothing but the clock changed recentl
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,18 +12,9 @@ from flask import current_app
 from cityapp.errors import AppError
 from cityapp.kiosks.models import Device
 from cityapp.kiosks.service import commands, manifest
+from cityapp.kiosks.service.health import refresh_health_on_heartbeat
 
 log = logging.getLogger(__name__)
-
-#: Called as ``listener(device, now)`` after a heartbeat was recorded (fleet health uses it
-#: to flip a device online at once and close incidents); listeners must not commit.
-HEARTBEAT_LISTENERS: list[Callable[[Device, datetime], None]] = []
-
-
-def register_heartbeat_listener(listener: Callable[[Device, datetime], None]) -> None:
-    if listener not in HEARTBEAT_LISTENERS:
-        HEARTBEAT_LISTENERS.append(listener)
-
 
 _TELEMETRY_KEYS = (
     "manifest_version",
@@ -72,7 +62,7 @@ def _record_liveness(device: Device, data: dict[str, Any], now: datetime, curren
     device.reported_manifest_at = outdated_since
 
 
-def heartbeat(device: Device, data: dict[str, Any], now: datetime) -> dict[str, Any]:
+def record_heartbeat(device: Device, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Record a heartbeat and answer with what the device should know."""
     for item in data.get("command_results") or []:
         try:
@@ -82,12 +72,11 @@ def heartbeat(device: Device, data: dict[str, Any], now: datetime) -> dict[str, 
             log.info("device %s: command result %s ignored: %s", device.id, item["id"], error)
     state = manifest.current(device, now)
     _record_liveness(device, data, now, state.version)
-    for listener in HEARTBEAT_LISTENERS:
-        listener(device, now)
+    refresh_health_on_heartbeat(device, now)  # online at once, incidents closed
     return {
         "server_time": now,
         "manifest_version": state.version,
         "alert_version": state.alert_version,
-        "commands": commands.deliver(device, now),
+        "commands": commands.deliver_commands(device, now),
         "poll": manifest.poll_settings(),
     }

@@ -26,16 +26,30 @@ from sqlalchemy.orm.attributes import set_committed_value
 from cityapp.db import db
 from cityapp.kiosks import schedule
 from cityapp.kiosks.models import Device
-from cityapp.kiosks.service import alerts as _alerts  # noqa: F401 - registers the alert source
-from cityapp.kiosks.service.devices import mark_stale
-from cityapp.kiosks.service.sources import ALERT_SOURCES, ITEM_SOURCES, SourceContext
-from cityapp.signals import content_changed, survey_changed
+from cityapp.kiosks.service.alerts import announcement_alerts
+from cityapp.kiosks.service.devices import mark_devices_stale
+from cityapp.kiosks.service.sources import (
+    Source,
+    SourceContext,
+    announcement_items,
+    news_items,
+    poll_items,
+)
 
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
 #: Left out of the version hash: they move with every build, the content does not.
 VOLATILE = ("generated_at", "valid_until", "version")
+
+#: Where a manifest's items and alerts (the higher-priority lane) come from: ``fn(ctx)``
+#: returns item or alert dicts (see ``sources``). A new feed is one more line here.
+ITEM_SOURCES: dict[str, Source] = {
+    "announcements": announcement_items,
+    "news": news_items,
+    "polls": poll_items,
+}
+ALERT_SOURCES: dict[str, Source] = {"announcements": announcement_alerts}
 
 
 # --- canonical JSON ------------------------------------------------------------------------
@@ -247,18 +261,14 @@ def on_content_changed(sender: str, **kw: Any) -> None:
     if sender == "district":
         # Renames show in the device block; deletions detach devices; area announcements
         # are retargeted. Rare: every device rebuilds.
-        mark_stale(district_ids=None)
+        mark_devices_stale(district_ids=None)
         return
     affected = _affected(kw)
     if affected is not False:
-        mark_stale(district_ids=affected)
+        mark_devices_stale(district_ids=affected)
 
 
 def on_survey_changed(sender: str, **kw: Any) -> None:
     affected = _affected(kw)
     if affected is not False:
-        mark_stale(district_ids=affected)
-
-
-content_changed.connect(on_content_changed)
-survey_changed.connect(on_survey_changed)
+        mark_devices_stale(district_ids=affected)

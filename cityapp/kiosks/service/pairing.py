@@ -13,7 +13,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from cityapp.auth.service import Actor, hash_secret, record_audit
+from cityapp.auth.service import Actor, record_audit
+from cityapp.auth.service.credentials import hash_secret
 from cityapp.db import db, utcnow
 from cityapp.errors import Conflict, Gone, NotFound, ValidationError
 from cityapp.kiosks.models import Device, DeviceStatus, PairingRequest
@@ -153,7 +154,9 @@ def find_claimable(code: str, now: datetime | None = None) -> PairingRequest:
     return request
 
 
-def take(request: PairingRequest, device: Device, actor: Actor, now: datetime) -> None:
+def take_pairing_request(
+    request: PairingRequest, device: Device, actor: Actor, now: datetime
+) -> None:
     """Claim ``request`` for ``device``: exactly one of two concurrent claims wins (the
     conditional UPDATE is the arbiter, whatever either caller read before)."""
     claimed = db.session.execute(
@@ -175,7 +178,7 @@ def take(request: PairingRequest, device: Device, actor: Actor, now: datetime) -
         raise Conflict("This code was claimed already (or just expired).")
 
 
-def claim(actor: Actor, code: str, now: datetime | None = None, **data: Any) -> Device:
+def claim_device(actor: Actor, code: str, now: datetime | None = None, **data: Any) -> Device:
     """Staff claim the code shown on a screen and describe the new device (audited)."""
     now = now or utcnow()
     request = find_claimable(code, now)
@@ -192,7 +195,7 @@ def claim(actor: Actor, code: str, now: datetime | None = None, **data: Any) -> 
             audit=False,
             **data,
         )
-        take(request, device, actor, now)
+        take_pairing_request(request, device, actor, now)
     db.session.expire(request)
     record_audit(
         actor,

@@ -1,5 +1,6 @@
-"""Where manifest items and alerts come from: a small registry of sources, so more feeds
-(e.g. imported MoWaS/NINA warnings) plug in without touching the manifest builder.
+"""Where manifest items come from, and what every source shares. The manifest builder lists
+its sources in two explicit tables (``manifest.ITEM_SOURCES``, ``manifest.ALERT_SOURCES``), so
+more feeds (e.g. imported MoWaS/NINA warnings) plug in with one line there.
 
 A source is a function ``(ctx: SourceContext) -> list[dict]``. Item dicts follow the manifest
 item shape; alert dicts the alert shape. Datetimes stay ``datetime`` objects (the builder
@@ -61,18 +62,6 @@ class SourceContext:
 
 
 Source = Callable[[SourceContext], list[dict[str, Any]]]
-ITEM_SOURCES: dict[str, Source] = {}
-ALERT_SOURCES: dict[str, Source] = {}
-
-
-def register_item_source(name: str, source: Source) -> None:
-    """Add (or replace) a source of manifest items."""
-    ITEM_SOURCES[name] = source
-
-
-def register_alert_source(name: str, source: Source) -> None:
-    """Add (or replace) a source of alerts (the higher-priority lane)."""
-    ALERT_SOURCES[name] = source
 
 
 # --- shared helpers ----------------------------------------------------------------------
@@ -285,8 +274,3 @@ def poll_items(ctx: SourceContext) -> list[dict[str, Any]]:
             }
         )
     return items
-
-
-register_item_source("announcements", announcement_items)
-register_item_source("news", news_items)
-register_item_source("polls", poll_items)
