@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, has_app_context, jsonify, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, and_, false, literal, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -37,7 +37,8 @@ def assign_request_id() -> None:
 
 
 def current_request_id() -> str | None:
-    return getattr(g, "request_id", None)
+    """The id of the request being served, or None (CLI, scheduler, outside any context)."""
+    return g.get("request_id") if has_app_context() else None
 
 
 # --- request body checks -----------------------------------------------------------------

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import g, has_request_context
 from sqlalchemy import Select, select
 
 from cityapp.auth.models import AuditEntry, StaffUser
 from cityapp.auth.service.actors import Actor, actor_label
 from cityapp.db import db
+from cityapp.http import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,9 @@ def record_audit(
         object_id=None if object_id is None else str(object_id),
         summary=summary[:1000],
         changes=changes,
-        # The one request detail a service records: the id that ties a log line to its entry.
-        request_id=getattr(g, "request_id", None) if has_request_context() else None,
+        # The one request detail an entry keeps: the id that ties a log line to it (None in
+        # the CLI and the scheduler). The http layer owns where that id lives.
+        request_id=current_request_id(),
     )
     db.session.add(entry)
     log.info("audit %s by %s on %s:%s", action, entry.actor_label, object_type, object_id)
