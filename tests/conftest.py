@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from cityapp import create_app
 from cityapp.db import db
@@ -41,6 +42,25 @@ def _reset_schema() -> None:
         db.drop_all()
         with engine.begin() as connection:
             connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+# Every engine a test's app opened, kept alive until the session ends and then disposed: a
+# pooled PostgreSQL connection that is only garbage-collected at exit raises psycopg's
+# ResourceWarning, which `filterwarnings = error` rightly turns into a failed run.
+_ENGINES: list[Engine] = []
+
+
+@event.listens_for(Engine, "engine_connect")
+def _remember_engine(connection) -> None:
+    if connection.engine not in _ENGINES:
+        _ENGINES.append(connection.engine)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    yield
+    for engine in _ENGINES:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
