@@ -66,7 +66,25 @@ announcement_districts = Table(
 )
 
 
-class NewsItem(TimestampMixin, db.Model):
+class PublicationMixin(TimestampMixin):
+    """The columns the shared lifecycle (content.service.lifecycle) reads and writes on news
+    and announcements alike: who wrote it, its publication window, when the public first saw
+    it, and the text the full-text index covers."""
+
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
+    publish_at: Mapped[datetime | None] = mapped_column(index=True)
+    unpublish_at: Mapped[datetime | None] = mapped_column(index=True)
+    # First time it went out; tombstones are only written for items the public ever saw.
+    first_published_at: Mapped[datetime | None]
+    # Plain text of every language, for the full-text index (FTS5 / tsvector, see 0002).
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    # Indexed here (delta sync orders by it), unlike TimestampMixin's.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class NewsItem(PublicationMixin, db.Model):
     """A news article. Visible when published (or scheduled) and inside its window."""
 
     __tablename__ = "news_items"
@@ -90,16 +108,6 @@ class NewsItem(TimestampMixin, db.Model):
     source: Mapped[str | None] = mapped_column(String(80))
     external_id: Mapped[str | None] = mapped_column(String(200))
     is_pinned: Mapped[bool] = mapped_column(default=False)
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
-    )
-    publish_at: Mapped[datetime | None] = mapped_column(index=True)
-    unpublish_at: Mapped[datetime | None] = mapped_column(index=True)
-    # First time it went out; tombstones are only written for items the public ever saw.
-    first_published_at: Mapped[datetime | None]
-    # Plain text of every language, for the full-text index (FTS5 / tsvector, see 0002).
-    search_text: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     districts: Mapped[list[District]] = relationship(
         secondary=news_item_districts, order_by=District.position
@@ -109,7 +117,7 @@ class NewsItem(TimestampMixin, db.Model):
         return f"<NewsItem {self.id} {self.status}>"
 
 
-class Announcement(TimestampMixin, db.Model):
+class Announcement(PublicationMixin, db.Model):
     """A time-bounded notice with a level, channels and targeting; can supersede another."""
 
     __tablename__ = "announcements"
@@ -135,14 +143,6 @@ class Announcement(TimestampMixin, db.Model):
     )
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
-    author_id: Mapped[int | None] = mapped_column(
-        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
-    )
-    publish_at: Mapped[datetime | None] = mapped_column(index=True)
-    unpublish_at: Mapped[datetime | None] = mapped_column(index=True)
-    first_published_at: Mapped[datetime | None]
-    search_text: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
 
     districts: Mapped[list[District]] = relationship(
         secondary=announcement_districts, order_by=District.position
