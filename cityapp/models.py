@@ -1,70 +1,49 @@
-"""Every table cityapp owns, listed by domain: ``MODELS`` is what Alembic compares the
+"""Every table cityapp owns, listed by package: ``MODELS`` is what Alembic compares the
 migrations against (create_app hands it to the migration setup)."""
 
-from cityapp.auth.models import ApiToken, AuditEntry, Installation, LoginThrottle, StaffUser
-from cityapp.content.models import Announcement, ContentTombstone, NewsItem
-from cityapp.feedback.models import (
-    Report,
-    ReportCategory,
-    ReportContact,
-    ReportEvent,
-    ReportFlag,
-    ReportPhoto,
-    ReportSupporter,
-)
-from cityapp.kiosks.models import (
-    Device,
-    DeviceAvailability,
-    DeviceCommand,
-    DeviceHealthEvent,
-    DeviceIncident,
-    PairingRequest,
-)
-from cityapp.mail.models import MailMessage
-from cityapp.media.models import MediaAsset
-from cityapp.places.models import District
-from cityapp.scheduling import JobRun
-from cityapp.surveys.models import (
-    Survey,
-    SurveyAnswer,
-    SurveyBallot,
-    SurveyDeviceState,
-    SurveyOption,
-    SurveyQuestion,
-    SurveyResultCell,
-)
+from cityapp import scheduling
+from cityapp.auth import models as auth
+from cityapp.content import models as content
+from cityapp.feedback import models as feedback
+from cityapp.kiosks import models as kiosks
+from cityapp.mail import models as mail
+from cityapp.media import models as media
+from cityapp.places import models as places
+from cityapp.surveys import models as surveys
 
 MODELS = (
-    Announcement,
-    ApiToken,
-    AuditEntry,
-    ContentTombstone,
-    Device,
-    DeviceAvailability,
-    DeviceCommand,
-    DeviceHealthEvent,
-    DeviceIncident,
-    District,
-    Installation,
-    JobRun,
-    LoginThrottle,
-    MailMessage,
-    MediaAsset,
-    NewsItem,
-    PairingRequest,
-    Report,
-    ReportCategory,
-    ReportContact,
-    ReportEvent,
-    ReportFlag,
-    ReportPhoto,
-    ReportSupporter,
-    StaffUser,
-    Survey,
-    SurveyAnswer,
-    SurveyBallot,
-    SurveyDeviceState,
-    SurveyOption,
-    SurveyQuestion,
-    SurveyResultCell,
+    # the core
+    scheduling.JobRun,
+    auth.StaffUser,
+    auth.ApiToken,
+    auth.AuditEntry,
+    auth.Installation,
+    auth.LoginThrottle,
+    places.District,
+    media.MediaAsset,
+    mail.MailMessage,
+    # the domains
+    content.NewsItem,
+    content.Announcement,
+    content.ContentTombstone,
+    surveys.Survey,
+    surveys.SurveyQuestion,
+    surveys.SurveyOption,
+    surveys.SurveyBallot,
+    surveys.SurveyAnswer,
+    surveys.SurveyResultCell,
+    surveys.SurveyDeviceState,
+    feedback.ReportCategory,
+    feedback.Report,
+    feedback.ReportContact,
+    feedback.ReportEvent,
+    feedback.ReportFlag,
+    feedback.ReportPhoto,
+    feedback.ReportSupporter,
+    kiosks.Device,
+    kiosks.PairingRequest,
+    kiosks.DeviceCommand,
+    kiosks.DeviceHealthEvent,
+    kiosks.DeviceIncident,
+    kiosks.DeviceAvailability,
 )
