@@ -145,6 +145,9 @@ class Config:
     CITYAPP_MAIL_TIMEOUT_S = _env_int("CITYAPP_MAIL_TIMEOUT_S", 20)
     # A claimed message whose send never finished (crash) is failed, never resent, after this.
     CITYAPP_MAIL_STUCK_AFTER_S = _env_int("CITYAPP_MAIL_STUCK_AFTER_S", 900)
+    # Sent and finally-failed outbox rows (addresses, bodies with tracking links) are deleted
+    # by the mail.retention job this many days after their last attempt.
+    CITYAPP_MAIL_RETENTION_DAYS = _env_int("CITYAPP_MAIL_RETENTION_DAYS", 30)
 
     # Sessions: the cookie is only for staff in a browser.
     SESSION_COOKIE_NAME = "cityapp_session"

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from cityapp.db import db, utcnow
 from cityapp.mail.models import MailMessage, MailStatus
@@ -161,3 +161,21 @@ def deliver_claimed_mail(message_id: int, now: datetime) -> str:
     message.status, message.sent_at, message.last_error = MailStatus.SENT, utcnow(), None
     log.info("mail %s sent", message.id)
     return "sent"
+
+
+def purge_old_mail(now: datetime) -> int:
+    """Delete sent and finally-failed messages (their addresses and bodies) whose last attempt
+    is older than ``CITYAPP_MAIL_RETENTION_DAYS``. Queued and sending rows are never touched."""
+    cutoff = now - timedelta(days=current_app.config["CITYAPP_MAIL_RETENTION_DAYS"])
+    last_attempt = func.coalesce(MailMessage.claimed_at, MailMessage.created_at)
+    result = db.session.execute(
+        delete(MailMessage)
+        .where(
+            or_(
+                and_(MailMessage.status == MailStatus.SENT, MailMessage.sent_at < cutoff),
+                and_(MailMessage.status == MailStatus.FAILED, last_attempt < cutoff),
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

@@ -165,7 +165,7 @@ def test_interrupted_send_is_failed_not_resent(app, smtp_server):
 def test_mail_job_is_registered(app):
     from cityapp.scheduler import JOBS
 
-    assert "mail.outbox" in {spec.id for spec in JOBS}
+    assert {"mail.outbox", "mail.retention"} <= {spec.id for spec in JOBS}
 
 
 def test_html_alternative_is_sent_with_the_plain_text(app, smtp_server):
@@ -182,3 +182,38 @@ def test_html_alternative_is_sent_with_the_plain_text(app, smtp_server):
     assert "multipart/alternative" in raw
     assert "text/plain" in raw and "text/html" in raw
     assert "<strong>eingegangen</strong>" in raw
+
+
+def test_retention_deletes_sent_and_failed_mail_only_after_the_retention(app, monkeypatch):
+    from cityapp.mail.jobs import mail_retention
+    from cityapp.scheduler import get_job
+    from cityapp.scheduling import run_guarded
+
+    monkeypatch.setitem(app.config, "CITYAPP_MAIL_RETENTION_DAYS", 30)
+    now = utcnow()
+    with app.app_context():
+        ids = {name: _queue(name) for name in ("sent", "failed", "queued", "sending", "recent")}
+        rows = {name: db.session.get(MailMessage, ids[name]) for name in ids}
+        old = now - timedelta(days=31)
+        for name in ("sent", "failed", "queued", "sending"):
+            rows[name].created_at = rows[name].claimed_at = old
+        rows["sent"].status, rows["sent"].sent_at = "sent", old
+        rows["failed"].status = "failed"
+        rows["sending"].status = "sending"
+        rows["recent"].status, rows["recent"].sent_at = "sent", now - timedelta(days=29)
+        rows["recent"].claimed_at = now - timedelta(days=29)
+        db.session.commit()
+
+        assert mail_retention(now=now) == {"mail_purged": 2}
+        db.session.commit()
+        left = set(db.session.scalars(select(MailMessage.id)))
+        assert left == {ids["queued"], ids["sending"], ids["recent"]}
+
+        # The registered job does the same and commits it with its run record.
+        recent = db.session.get(MailMessage, ids["recent"])
+        recent.sent_at = recent.claimed_at = old
+        db.session.commit()
+        run = run_guarded(get_job("mail.retention"), now, runner="test")
+        assert run.status == "succeeded" and '"mail_purged": 1' in run.result
+        db.session.expire_all()
+        assert set(db.session.scalars(select(MailMessage.id))) == {ids["queued"], ids["sending"]}
