@@ -1,7 +1,14 @@
 """Every table cityapp owns, listed by domain: ``MODELS`` is what Alembic compares the
 migrations against (create_app hands it to the migration setup)."""
 
-from cityapp.auth.models import ApiToken, AuditEntry, Installation, LoginThrottle, StaffUser
+from cityapp.auth.models import (
+    ApiToken,
+    AuditEntry,
+    Installation,
+    LoginThrottle,
+    RevokedSession,
+    StaffUser,
+)
 from cityapp.content.models import Announcement, ContentTombstone, NewsItem
 from cityapp.feedback.models import (
     Report,
@@ -59,6 +66,7 @@ MODELS = (
     ReportFlag,
     ReportPhoto,
     ReportSupporter,
+    RevokedSession,
     StaffUser,
     Survey,
     SurveyAnswer,
