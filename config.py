@@ -165,8 +165,9 @@ class Config:
     # Rate limits (Flask-Limiter notation). Storage is Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
-    # X-RateLimit-*/Retry-After on every response confused clients (Retry-After on a 200);
-    # cityapp.errors sets Retry-After on the 429 itself.
+    # Flask-Limiter's own headers put Retry-After on every response (a 200 too), which confused
+    # clients: cityapp.extensions.rate_limit_headers sends the IETF RateLimit/RateLimit-Policy
+    # headers instead and cityapp.errors sets Retry-After on every 429.
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "cityapp"
     CITYAPP_LOGIN_RATE_LIMIT = os.environ.get("CITYAPP_LOGIN_RATE_LIMIT", "10 per minute")

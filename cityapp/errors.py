@@ -235,8 +235,11 @@ def render_error(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    """Render an error in the shape of the current request's surface."""
+    """Render an error in the shape of the current request's surface. Every 429 says when to
+    come back (Retry-After), whichever code path raised it."""
     headers = headers or {}
+    if status == 429 and "Retry-After" not in headers:
+        headers["Retry-After"] = str(_retry_after_seconds())
     surface = _surface()
     if surface == "problem":
         return problem_response(

@@ -204,6 +204,40 @@ def test_rate_limit_is_429_problem_with_retry_after(app, client):
     assert 0 < int(response.headers["Retry-After"]) <= 60
 
 
+def test_limited_endpoints_send_the_ietf_ratelimit_headers(app, client):
+    limit = int(app.config["CITYAPP_LOGIN_RATE_LIMIT"].split()[0])
+    first = client.post(LOGIN, json={"email": "a@test.example", "password": "wrong"})
+    assert first.status_code == 401
+    assert first.headers["RateLimit-Policy"] == f'"{limit}-per-1-minute";q={limit};w=60'
+    name, remaining, reset = first.headers["RateLimit"].split(";")
+    assert name == f'"{limit}-per-1-minute"' and remaining == f"r={limit - 1}"
+    assert 0 <= int(reset.removeprefix("t=")) <= 60
+    assert "Retry-After" not in first.headers, "Retry-After only on a 429"
+    for i in range(limit - 1):
+        client.post(LOGIN, json={"email": f"n{i}@test.example", "password": "wrong"})
+    refused = client.post(LOGIN, json={"email": "last@test.example", "password": "wrong"})
+    assert_problem(refused, 429)
+    assert ";r=0;" in refused.headers["RateLimit"]
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    # Endpoints without a limit send none of them.
+    other = client.get("/api/v1/auth/csrf")
+    assert not {"RateLimit", "RateLimit-Policy", "Retry-After"} & set(other.headers.keys())
+
+
+def test_every_429_has_retry_after(database_url):
+    from flask import abort
+
+    app = _separate_app(database_url)
+
+    @app.get("/api/v1/_busy")
+    def busy():
+        abort(429)
+
+    response = app.test_client().get("/api/v1/_busy")
+    assert_problem(response, 429)
+    assert int(response.headers["Retry-After"]) >= 1
+
+
 # --- 500 -----------------------------------------------------------------------------------
 
 
