@@ -72,6 +72,9 @@ class Config:
     # Upload limits: the request body cap applies to every request.
     MAX_CONTENT_LENGTH = _env_int("CITYAPP_MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     CITYAPP_MAX_JSON_LENGTH = _env_int("CITYAPP_MAX_JSON_LENGTH", 1024 * 1024)
+    # Longest query string (bytes) the app answers; longer ones get a problem+json 414. Keep it
+    # below gunicorn's limit_request_line (gunicorn.conf.py: 8190) so the app answers first.
+    CITYAPP_MAX_QUERY_LENGTH = _env_int("CITYAPP_MAX_QUERY_LENGTH", 4096)
     CITYAPP_MAX_IMAGE_BYTES = _env_int("CITYAPP_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
     # Decoded images above this many pixels are refused (decompression bombs).
     CITYAPP_MAX_IMAGE_PIXELS = _env_int("CITYAPP_MAX_IMAGE_PIXELS", 40_000_000)

@@ -17,6 +17,8 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from cityapp.logs import redact
+
 log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://cityapp.example/problems/"
@@ -342,7 +344,7 @@ def _retry_after_seconds() -> int:
 
 def handle_unexpected_error(error: Exception) -> Response:
     error_id = uuid.uuid4().hex
-    log.exception("unhandled error %s on %s %s", error_id, request.method, request.path)
+    log.exception("unhandled error %s on %s %s", error_id, request.method, redact(request.path))
     return render_error(
         500,
         "Internal server error",

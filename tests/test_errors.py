@@ -266,6 +266,29 @@ def test_unexpected_error_is_generic_500_with_logged_error_id(database_url, capl
     assert records[0].exc_info is not None  # the traceback goes to the log, not the client
 
 
+def test_the_500_log_line_redacts_capability_tokens_in_the_path(database_url, caplog):
+    app = _separate_app(database_url)
+
+    @app.get("/api/v1/reports/track/<token>/_boom")
+    def boom(token):
+        raise RuntimeError("boom")
+
+    caplog.set_level(logging.ERROR, logger="cityapp")
+    response = app.test_client().get("/api/v1/reports/track/crt_Secret0123456789/_boom")
+    assert_problem(response, 500)
+    (record,) = [r for r in caplog.records if "unhandled error" in r.getMessage()]
+    assert "crt_Secret0123456789" not in record.getMessage()
+    assert "/api/v1/reports/track/[redacted]/_boom" in record.getMessage()
+
+
+def test_over_long_query_strings_are_a_414_problem(database_url):
+    app = _separate_app(database_url, CITYAPP_MAX_QUERY_LENGTH=100)
+    client = app.test_client()
+    assert client.get("/api/v1/news?q=" + "x" * 90).status_code != 414
+    body = assert_problem(client.get("/api/v1/news?q=" + "x" * 100), 414)
+    assert body["type"].endswith("/uri-too-long") and "100 bytes" in body["detail"]
+
+
 def test_unexpected_error_on_a_staff_page_is_an_html_page(database_url, caplog):
     app = _separate_app(database_url)
 
