@@ -217,3 +217,71 @@ def test_retention_deletes_sent_and_failed_mail_only_after_the_retention(app, mo
         assert run.status == "succeeded" and '"mail_purged": 1' in run.result
         db.session.expire_all()
         assert set(db.session.scalars(select(MailMessage.id))) == {ids["queued"], ids["sending"]}
+
+
+class SlowInbox(Inbox):
+    """Accepts each message, but answers DATA only after the client gave up (`slow` times)."""
+
+    def __init__(self, slow: int, delay: float) -> None:
+        super().__init__()
+        self.slow, self.delay = slow, delay
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8")))
+        if self.slow > 0:
+            self.slow -= 1
+            await asyncio.sleep(self.delay)
+        return "250 Message accepted"
+
+
+def _message_ids(inbox: Inbox) -> list[str]:
+    import email
+
+    return [email.message_from_string(raw)["Message-ID"] for _rcpt, raw in inbox.messages]
+
+
+@pytest.fixture
+def slow_smtp(app, smtp_port, monkeypatch):
+    monkeypatch.setitem(app.config, "CITYAPP_MAIL_TIMEOUT_S", 1)
+
+    def start(slow: int) -> SlowInbox:
+        inbox = SlowInbox(slow, delay=1.5)
+        controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        started.append(controller)
+        return inbox
+
+    started: list[Controller] = []
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+def test_a_timeout_after_data_is_retried_once_with_the_same_message_id(app, slow_smtp):
+    inbox = slow_smtp(slow=1)
+    with app.app_context():
+        message_id = _queue()
+        now = utcnow()
+        assert send_due_mail(now=now)["retry"] == 1
+        message = db.session.get(MailMessage, message_id)
+        assert message.ambiguous_failures == 1 and "after DATA" in message.last_error
+        assert send_due_mail(now=now + timedelta(minutes=5))["sent"] == 1
+        db.session.refresh(message)
+        assert message.status == "sent" and message.attempts == 2
+    first, second = _message_ids(inbox)
+    assert first == second == message.message_id, "the receiver can drop the copy"
+
+
+def test_a_message_is_never_sent_more_than_twice_to_a_slow_server(app, slow_smtp):
+    inbox = slow_smtp(slow=10)
+    with app.app_context():
+        message_id = _queue()
+        now = utcnow()
+        assert send_due_mail(now=now)["retry"] == 1
+        assert send_due_mail(now=now + timedelta(minutes=5))["failed"] == 1
+        assert send_due_mail(now=now + timedelta(hours=5))["sent"] == 0
+        message = db.session.get(MailMessage, message_id)
+        assert message.status == "failed" and message.attempts == 2
+    assert len(inbox.messages) == 2 and len(set(_message_ids(inbox))) == 1
