@@ -72,6 +72,9 @@ class Config:
     # Upload limits: the request body cap applies to every request.
     MAX_CONTENT_LENGTH = _env_int("CITYAPP_MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     CITYAPP_MAX_JSON_LENGTH = _env_int("CITYAPP_MAX_JSON_LENGTH", 1024 * 1024)
+    # Longest query string (bytes) the app answers; longer ones get a problem+json 414. Keep it
+    # below gunicorn's limit_request_line (gunicorn.conf.py: 8190) so the app answers first.
+    CITYAPP_MAX_QUERY_LENGTH = _env_int("CITYAPP_MAX_QUERY_LENGTH", 4096)
     CITYAPP_MAX_IMAGE_BYTES = _env_int("CITYAPP_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
     # Decoded images above this many pixels are refused (decompression bombs).
     CITYAPP_MAX_IMAGE_PIXELS = _env_int("CITYAPP_MAX_IMAGE_PIXELS", 40_000_000)
@@ -145,6 +148,9 @@ class Config:
     CITYAPP_MAIL_TIMEOUT_S = _env_int("CITYAPP_MAIL_TIMEOUT_S", 20)
     # A claimed message whose send never finished (crash) is failed, never resent, after this.
     CITYAPP_MAIL_STUCK_AFTER_S = _env_int("CITYAPP_MAIL_STUCK_AFTER_S", 900)
+    # Sent and finally-failed outbox rows (addresses, bodies with tracking links) are deleted
+    # by the mail.retention job this many days after their last attempt.
+    CITYAPP_MAIL_RETENTION_DAYS = _env_int("CITYAPP_MAIL_RETENTION_DAYS", 30)
 
     # Sessions: the cookie is only for staff in a browser.
     SESSION_COOKIE_NAME = "cityapp_session"
@@ -162,8 +168,9 @@ class Config:
     # Rate limits (Flask-Limiter notation). Storage is Redis when REDIS_URL is set.
     RATELIMIT_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
-    # X-RateLimit-*/Retry-After on every response confused clients (Retry-After on a 200);
-    # cityapp.errors sets Retry-After on the 429 itself.
+    # Flask-Limiter's own headers put Retry-After on every response (a 200 too), which confused
+    # clients: cityapp.extensions.rate_limit_headers sends the IETF RateLimit/RateLimit-Policy
+    # headers instead and cityapp.errors sets Retry-After on every 429.
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_KEY_PREFIX = "cityapp"
     CITYAPP_LOGIN_RATE_LIMIT = os.environ.get("CITYAPP_LOGIN_RATE_LIMIT", "10 per minute")

@@ -9,7 +9,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cityapp.db import configure_engine, db, include_in_migrations, set_sqlite_begin_mode
-from cityapp.extensions import api, csrf, limiter, login_manager, migrate
+from cityapp.extensions import api, csrf, limiter, login_manager, migrate, rate_limit_headers
 from config import Config, get_config
 
 
@@ -95,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     csrf.init_app(app)
     limiter.init_app(app)
+    app.after_request(rate_limit_headers)
     api.init_app(app)
 
     @app.before_request

@@ -17,6 +17,8 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from cityapp.logs import redact
+
 log = logging.getLogger(__name__)
 
 PROBLEM_BASE = "https://cityapp.example/problems/"
@@ -235,8 +237,11 @@ def render_error(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
-    """Render an error in the shape of the current request's surface."""
+    """Render an error in the shape of the current request's surface. Every 429 says when to
+    come back (Retry-After), whichever code path raised it."""
     headers = headers or {}
+    if status == 429 and "Retry-After" not in headers:
+        headers["Retry-After"] = str(_retry_after_seconds())
     surface = _surface()
     if surface == "problem":
         return problem_response(
@@ -339,7 +344,7 @@ def _retry_after_seconds() -> int:
 
 def handle_unexpected_error(error: Exception) -> Response:
     error_id = uuid.uuid4().hex
-    log.exception("unhandled error %s on %s %s", error_id, request.method, request.path)
+    log.exception("unhandled error %s on %s %s", error_id, request.method, redact(request.path))
     return render_error(
         500,
         "Internal server error",

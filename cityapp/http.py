@@ -69,6 +69,19 @@ def _view_accepts() -> set[str]:
     return accepted
 
 
+def _check_query_length() -> Response | None:
+    """Refuse over-long query strings (414) before any view parses them."""
+    limit = current_app.config["CITYAPP_MAX_QUERY_LENGTH"]
+    if limit is not None and len(request.query_string) > limit:
+        return render_error(
+            414,
+            "URI too long",
+            f"Query strings are limited to {limit} bytes.",
+            slug="uri-too-long",
+        )
+    return None
+
+
 def _check_api_body() -> Response | None:
     """Refuse oversized or non-JSON bodies on /api/ before any view runs (413 / 415)."""
     if request.method not in _BODY_METHODS or not request.path.startswith("/api/"):
@@ -422,6 +435,7 @@ def _finish_response(response: Response) -> Response:
 
 def register_http(app: Flask) -> None:
     """Install the request hooks every surface shares."""
+    app.before_request(_check_query_length)
     app.before_request(_check_api_body)
     app.after_request(_finish_response)
 

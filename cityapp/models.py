@@ -19,6 +19,7 @@ MODELS = (
     auth.AuditEntry,
     auth.Installation,
     auth.LoginThrottle,
+    auth.RevokedSession,
     places.District,
     media.MediaAsset,
     mail.MailMessage,

@@ -7,10 +7,9 @@ PORT=${PORT:-8000}
 
 "$BIN/flask" --app wsgi scheduler run &
 scheduler=$!
-# The access log leaves out IP addresses, user agents and query strings (personal data).
-"$BIN/gunicorn" --bind "127.0.0.1:$PORT" --workers 2 --threads 4 --no-control-socket \
-    --access-logfile - --graceful-timeout 5 \
-    --access-logformat '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s' wsgi:app &
+# gunicorn.conf.py: request limits, and an access log without personal data or secrets.
+CITYAPP_BIND="127.0.0.1:$PORT" CITYAPP_WORKERS=2 CITYAPP_THREADS=4 CITYAPP_GRACEFUL_TIMEOUT_S=5 \
+    "$BIN/gunicorn" -c gunicorn.conf.py wsgi:app &
 web=$!
 
 stop() {

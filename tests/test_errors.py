@@ -204,6 +204,40 @@ def test_rate_limit_is_429_problem_with_retry_after(app, client):
     assert 0 < int(response.headers["Retry-After"]) <= 60
 
 
+def test_limited_endpoints_send_the_ietf_ratelimit_headers(app, client):
+    limit = int(app.config["CITYAPP_LOGIN_RATE_LIMIT"].split()[0])
+    first = client.post(LOGIN, json={"email": "a@test.example", "password": "wrong"})
+    assert first.status_code == 401
+    assert first.headers["RateLimit-Policy"] == f'"{limit}-per-1-minute";q={limit};w=60'
+    name, remaining, reset = first.headers["RateLimit"].split(";")
+    assert name == f'"{limit}-per-1-minute"' and remaining == f"r={limit - 1}"
+    assert 0 <= int(reset.removeprefix("t=")) <= 60
+    assert "Retry-After" not in first.headers, "Retry-After only on a 429"
+    for i in range(limit - 1):
+        client.post(LOGIN, json={"email": f"n{i}@test.example", "password": "wrong"})
+    refused = client.post(LOGIN, json={"email": "last@test.example", "password": "wrong"})
+    assert_problem(refused, 429)
+    assert ";r=0;" in refused.headers["RateLimit"]
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    # Endpoints without a limit send none of them.
+    other = client.get("/api/v1/auth/csrf")
+    assert not {"RateLimit", "RateLimit-Policy", "Retry-After"} & set(other.headers.keys())
+
+
+def test_every_429_has_retry_after(database_url):
+    from flask import abort
+
+    app = _separate_app(database_url)
+
+    @app.get("/api/v1/_busy")
+    def busy():
+        abort(429)
+
+    response = app.test_client().get("/api/v1/_busy")
+    assert_problem(response, 429)
+    assert int(response.headers["Retry-After"]) >= 1
+
+
 # --- 500 -----------------------------------------------------------------------------------
 
 
@@ -230,6 +264,29 @@ def test_unexpected_error_is_generic_500_with_logged_error_id(database_url, capl
     assert records[0].levelno == logging.ERROR
     assert records[0].request_id == "boom-1"
     assert records[0].exc_info is not None  # the traceback goes to the log, not the client
+
+
+def test_the_500_log_line_redacts_capability_tokens_in_the_path(database_url, caplog):
+    app = _separate_app(database_url)
+
+    @app.get("/api/v1/reports/track/<token>/_boom")
+    def boom(token):
+        raise RuntimeError("boom")
+
+    caplog.set_level(logging.ERROR, logger="cityapp")
+    response = app.test_client().get("/api/v1/reports/track/crt_Secret0123456789/_boom")
+    assert_problem(response, 500)
+    (record,) = [r for r in caplog.records if "unhandled error" in r.getMessage()]
+    assert "crt_Secret0123456789" not in record.getMessage()
+    assert "/api/v1/reports/track/[redacted]/_boom" in record.getMessage()
+
+
+def test_over_long_query_strings_are_a_414_problem(database_url):
+    app = _separate_app(database_url, CITYAPP_MAX_QUERY_LENGTH=100)
+    client = app.test_client()
+    assert client.get("/api/v1/news?q=" + "x" * 90).status_code != 414
+    body = assert_problem(client.get("/api/v1/news?q=" + "x" * 100), 414)
+    assert body["type"].endswith("/uri-too-long") and "100 bytes" in body["detail"]
 
 
 def test_unexpected_error_on_a_staff_page_is_an_html_page(database_url, caplog):

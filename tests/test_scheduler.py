@@ -230,6 +230,7 @@ def test_housekeeping_purges_old_records_and_keeps_fresh_ones(ctx, make_staff):
     assert run is not None and run.status == "succeeded", run and run.result
     assert json.loads(run.result) == {
         "login_throttles": 1,
+        "revoked_sessions": 0,
         "api_tokens": 2,
         "audit_entries": 0,
         "job_runs": 1,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import g, url_for
-from flask_login import login_user, logout_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
@@ -11,9 +10,11 @@ from cityapp.auth.models import ApiToken, AuditEntry, Role, StaffUser
 from cityapp.auth.permissions import (
     current_installation,
     current_staff,
+    end_session,
     installation_required,
     login_rate_limit,
     staff_required,
+    start_session,
 )
 from cityapp.auth.schemas import (
     ApiTokenCreatedSchema,
@@ -35,7 +36,11 @@ from cityapp.auth.schemas import (
 )
 from cityapp.auth.service import installations
 from cityapp.auth.service.audit import audit_query
-from cityapp.auth.service.login import attempt_login, record_logout
+from cityapp.auth.service.login import (
+    attempt_login,
+    record_logout,
+    record_logout_everywhere,
+)
 from cityapp.auth.service.staff import (
     create_staff_user,
     get_staff_user,
@@ -93,19 +98,33 @@ def login(data):
         )
     if result.user is None:
         raise Unauthorized("Wrong email or password.", scheme="Session")
-    login_user(result.user)
+    start_session(result.user)
     return {"user": result.user, "csrf_token": generate_csrf()}
 
 
 @blp.post("/auth/logout")
 @blp.response(204)
 def logout():
-    """End the staff session (needs the CSRF token)."""
+    """End this staff session, every copy of its cookie (needs the CSRF token). Other
+    sessions of the account go on; see ``/auth/logout-everywhere``."""
     staff = g.get("staff")
+    session_id = end_session()
     if staff is not None and g.get("auth_method") == "session":
-        record_logout(staff)
+        record_logout(staff, session_id)
         db.session.commit()
-    logout_user()
+
+
+@blp.post("/auth/logout-everywhere")
+@staff_required()
+@blp.response(204)
+def logout_everywhere():
+    """End every session of your account, in every browser (a session needs the CSRF token).
+    API tokens stay valid; revoke them under ``/staff/tokens``."""
+    staff = current_staff()
+    record_logout_everywhere(staff)
+    db.session.commit()
+    if g.get("auth_method") == "session":
+        end_session()
 
 
 @blp.get("/auth/me")

@@ -164,3 +164,14 @@ def _refuse_bulk_audit_changes(state: ORMExecuteState) -> None:
     mapper = state.bind_mapper
     if mapper is not None and mapper.class_ is AuditEntry:
         raise AuditLogIsAppendOnly("bulk UPDATE/DELETE of audit entries: the log is append-only")
+
+
+class RevokedSession(db.Model):
+    """A logged-out browser session (SHA-256 of its random id). Session cookies are signed, not
+    stored, so a copy of a logged-out cookie stays valid until it is listed here; the row is
+    kept as long as such a copy could be (the session lifetime)."""
+
+    __tablename__ = "revoked_sessions"
+
+    sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import OperationalError
 
 from cityapp.auth.models import Installation, StaffUser, TokenScope
@@ -20,6 +20,7 @@ from cityapp.auth.service.credentials import (
     hash_secret,
 )
 from cityapp.auth.service.installations import resolve_installation_token
+from cityapp.auth.service.login import new_session_id, session_revoked
 from cityapp.auth.service.tokens import resolve_staff_token
 from cityapp.db import db
 from cityapp.errors import Forbidden, Unauthorized
@@ -152,7 +153,29 @@ def _load_user(session_id: str) -> StaffUser | None:
     user = db.session.get(StaffUser, int(user_id))
     if user is None or not user.is_active or str(user.session_version) != version:
         return None
+    session_id = session.get("sid")
+    if not session_id or session_revoked(session_id):
+        return None  # logged out (a copy of the cookie), or a cookie from before session ids
     return user
+
+
+def start_session(user: StaffUser) -> None:
+    """Log a browser in (both doors: the JSON API and the HTML form). The session starts empty
+    with a new id, so nothing from before the login carries over, the CSRF token least of all:
+    a token another site planted or read before login is refused afterwards."""
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    session["sid"] = new_session_id()
+    login_user(user)
+
+
+def end_session() -> str | None:
+    """Forget this browser's session; returns its id for the caller to revoke."""
+    session_id = session.get("sid")
+    logout_user()
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    return session_id
 
 
 class TokenAwareSessionInterface(SecureCookieSessionInterface):

@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
 
-from cityapp.auth.permissions import login_rate_limit
+from cityapp.auth.permissions import end_session, login_rate_limit, start_session
 from cityapp.auth.service.login import attempt_login, record_logout
 from cityapp.db import db
 
@@ -60,17 +59,18 @@ def login_submit():
     if result.user is None:
         flash("E-Mail-Adresse oder Passwort ist falsch.", "error")
         return render_template("staff/login.html", email=email, next=next_url), 401
-    login_user(result.user)
+    start_session(result.user)
     return redirect(_safe_next(next_url))
 
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
-    if g.get("staff") is not None and g.get("auth_method") == "session":
-        record_logout(g.staff)
+    """End this session (every copy of its cookie); other sessions of the account go on."""
+    staff = g.get("staff")
+    session_id = end_session()
+    if staff is not None and g.get("auth_method") == "session":
+        record_logout(staff, session_id)
         db.session.commit()
-    logout_user()
     flash("Sie wurden abgemeldet.", "info")
     return redirect(url_for("staff_pages.login_form"))
 

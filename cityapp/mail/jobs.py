@@ -10,6 +10,7 @@ from cityapp.mail.service import (
     deliver_claimed_mail,
     due_mail_ids,
     fail_interrupted_mail,
+    purge_old_mail,
 )
 from cityapp.scheduling import Every, JobSpec, runner_name
 
@@ -34,6 +35,12 @@ def send_due_mail(
     return counts
 
 
+def mail_retention(now: datetime | None = None) -> dict[str, int]:
+    """Delete sent and finally-failed outbox rows older than the retention; committed with the
+    job's run record by the scheduler (``run_guarded``)."""
+    return {"mail_purged": purge_old_mail(now or utcnow())}
+
+
 JOBS = (
     JobSpec(
         id="mail.outbox",
@@ -41,5 +48,11 @@ JOBS = (
         schedule=lambda app: Every(app.config["CITYAPP_MAIL_INTERVAL_S"]),
         description="send queued mail with retry and backoff",
         misfire_grace_s=60,
+    ),
+    JobSpec(
+        id="mail.retention",
+        func=mail_retention,
+        schedule=lambda app: Every(3600),
+        description="delete sent and failed mail older than CITYAPP_MAIL_RETENTION_DAYS",
     ),
 )

@@ -38,6 +38,12 @@ class MailMessage(db.Model):
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Set at the first attempt and reused by every later one, so a receiver that got the
+    # message already can drop the copy.
+    message_id: Mapped[str | None] = mapped_column(String(250))
+    # Attempts whose outcome is unknown (the connection broke after DATA): the message may
+    # have arrived. After one, the message gets a single further attempt, then fails.
+    ambiguous_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def __repr__(self) -> str:
         return f"<MailMessage {self.id} {self.status} attempts={self.attempts}>"

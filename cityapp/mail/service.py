@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from cityapp.db import db, utcnow
 from cityapp.mail.models import MailMessage, MailStatus
@@ -55,7 +55,9 @@ def _build(message: MailMessage) -> EmailMessage:
     email["To"] = ", ".join(message.to_addrs)
     email["Subject"] = message.subject
     email["Date"] = format_datetime(message.created_at)
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="cityapp")
+    if not message.message_id:
+        message.message_id = make_msgid(idstring=f"outbox-{message.id}", domain="cityapp")
+    email["Message-ID"] = message.message_id
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
@@ -66,10 +68,26 @@ class PermanentMailError(Exception):
     """The server refused the message for good (5xx); retrying would not help."""
 
 
+class AmbiguousMailError(Exception):
+    """The connection broke (timeout, disconnect) after the message went out with DATA and
+    before the server's answer: it may have been delivered."""
+
+
+class _SMTP(smtplib.SMTP):
+    """Remembers whether DATA began, which makes a later failure ambiguous."""
+
+    data_started = False
+
+    def data(self, msg):  # type: ignore[override]
+        self.data_started = True
+        return super().data(msg)
+
+
 def _deliver(email: EmailMessage) -> None:
     config = current_app.config
+    smtp: _SMTP | None = None
     try:
-        with smtplib.SMTP(
+        with _SMTP(
             config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["CITYAPP_MAIL_TIMEOUT_S"]
         ) as smtp:
             if config["MAIL_USE_TLS"]:
@@ -85,6 +103,10 @@ def _deliver(email: EmailMessage) -> None:
     except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
         if exc.smtp_code >= 500:
             raise PermanentMailError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+        raise
+    except OSError as exc:  # timeouts and disconnects (SMTPServerDisconnected too)
+        if smtp is not None and smtp.data_started:
+            raise AmbiguousMailError(f"{exc.__class__.__name__} after DATA: {exc}") from exc
         raise
 
 
@@ -141,16 +163,21 @@ def deliver_claimed_mail(message_id: int, now: datetime) -> str:
     assert message is not None
     message.attempts += 1
     max_attempts = current_app.config["CITYAPP_MAIL_MAX_ATTEMPTS"]
+    after_ambiguous = message.ambiguous_failures > 0
     try:
         _deliver(_build(message))
     except PermanentMailError as exc:
         message.status, message.last_error = MailStatus.FAILED, str(exc)[:500]
         log.warning("mail %s failed permanently: %s", message.id, exc)
         return "failed"
-    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+    except (AmbiguousMailError, TimeoutError, smtplib.SMTPException, OSError) as exc:
         error = f"{exc.__class__.__name__}: {exc}"[:500]
         message.last_error = error
-        if message.attempts >= max_attempts:
+        if isinstance(exc, AmbiguousMailError):
+            message.ambiguous_failures += 1
+        if after_ambiguous or message.attempts >= max_attempts:
+            # After an attempt that may have delivered it, one more try and no more: each
+            # further one could be a further copy in the inbox.
             message.status = MailStatus.FAILED
             log.warning("mail %s failed after %s attempts: %s", message.id, message.attempts, error)
             return "failed"
@@ -161,3 +188,21 @@ def deliver_claimed_mail(message_id: int, now: datetime) -> str:
     message.status, message.sent_at, message.last_error = MailStatus.SENT, utcnow(), None
     log.info("mail %s sent", message.id)
     return "sent"
+
+
+def purge_old_mail(now: datetime) -> int:
+    """Delete sent and finally-failed messages (their addresses and bodies) whose last attempt
+    is older than ``CITYAPP_MAIL_RETENTION_DAYS``. Queued and sending rows are never touched."""
+    cutoff = now - timedelta(days=current_app.config["CITYAPP_MAIL_RETENTION_DAYS"])
+    last_attempt = func.coalesce(MailMessage.claimed_at, MailMessage.created_at)
+    result = db.session.execute(
+        delete(MailMessage)
+        .where(
+            or_(
+                and_(MailMessage.status == MailStatus.SENT, MailMessage.sent_at < cutoff),
+                and_(MailMessage.status == MailStatus.FAILED, last_attempt < cutoff),
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0

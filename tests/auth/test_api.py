@@ -835,3 +835,48 @@ def test_login_and_me_with_default_password_fixture(client, make_staff):
     assert staff.password == DEFAULT_PASSWORD
     assert _login(client, staff.email, DEFAULT_PASSWORD).status_code == 200
     assert client.get(ME).get_json()["role"] == "moderator"
+
+
+# --- sessions: CSRF rotation at login, logout of one session or of all -------------------
+
+
+def test_the_csrf_token_from_before_login_is_refused_after_login(client, make_staff):
+    staff = make_staff("editor")
+    before = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+    response = client.post(LOGIN, json={"email": staff.email, "password": staff.password})
+    assert response.status_code == 200
+    after = response.get_json()["csrf_token"]
+    assert_problem(client.post(TOKENS, json={"name": "x"}, headers={"X-CSRF-Token": before}), 403)
+    assert_problem(client.post(LOGOUT, headers={"X-CSRF-Token": before}), 403)
+    assert client.get(ME).status_code == 200
+    assert client.post(LOGOUT, headers={"X-CSRF-Token": after}).status_code == 204
+
+
+def test_logout_ends_this_session_only(app, login_client, make_staff):
+    staff = make_staff("editor")
+    laptop, phone = login_client(staff), login_client(staff)
+    copy = app.test_client()
+    copy.set_cookie("cityapp_session", laptop.client.get_cookie("cityapp_session").value)
+    assert laptop.post(LOGOUT).status_code == 204
+    assert_problem(laptop.get(ME), 401)
+    assert_problem(copy.get(ME), 401)
+    assert phone.get(ME).status_code == 200
+
+
+def test_logout_everywhere_ends_every_session_of_the_account(app, login_client, make_staff):
+    staff, other = make_staff("editor"), make_staff("editor")
+    laptop, phone, colleague = login_client(staff), login_client(staff), login_client(other)
+    assert_problem(laptop.client.post("/api/v1/auth/logout-everywhere"), 403)  # CSRF
+    response = laptop.post("/api/v1/auth/logout-everywhere")
+    assert response.status_code == 204 and response.get_data() == b""
+    assert_problem(laptop.get(ME), 401)
+    assert_problem(phone.get(ME), 401)
+    assert colleague.get(ME).status_code == 200
+    (entry,) = _audit(app, "auth.logout_everywhere")
+    assert entry["actor_id"] == staff.id
+    fresh = login_client(staff)
+    assert fresh.get(ME).status_code == 200
+
+
+def test_logout_everywhere_needs_a_staff_login(client):
+    assert_problem(client.post("/api/v1/auth/logout-everywhere"), 401)

@@ -237,3 +237,11 @@ def test_staff_error_pages_are_german_html(client):
     assert response.mimetype == "text/html"
     assert "<h1>404 \N{EN DASH} Seite nicht gefunden</h1>" in response.text
     assert '<a href="/staff/">Zur Startseite</a>' in response.text
+
+
+def test_the_login_form_starts_a_session_with_a_new_csrf_token(client, make_staff):
+    staff = make_staff("editor")
+    before = _csrf_from(client.get(LOGIN).text)
+    _form_login(client, staff.email, staff.password)
+    assert client.post("/staff/logout", data={"csrf_token": before}).status_code == 403
+    assert client.get(HOME).status_code == 200

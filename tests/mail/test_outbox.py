@@ -165,7 +165,7 @@ def test_interrupted_send_is_failed_not_resent(app, smtp_server):
 def test_mail_job_is_registered(app):
     from cityapp.scheduler import JOBS
 
-    assert "mail.outbox" in {spec.id for spec in JOBS}
+    assert {"mail.outbox", "mail.retention"} <= {spec.id for spec in JOBS}
 
 
 def test_html_alternative_is_sent_with_the_plain_text(app, smtp_server):
@@ -182,3 +182,106 @@ def test_html_alternative_is_sent_with_the_plain_text(app, smtp_server):
     assert "multipart/alternative" in raw
     assert "text/plain" in raw and "text/html" in raw
     assert "<strong>eingegangen</strong>" in raw
+
+
+def test_retention_deletes_sent_and_failed_mail_only_after_the_retention(app, monkeypatch):
+    from cityapp.mail.jobs import mail_retention
+    from cityapp.scheduler import get_job
+    from cityapp.scheduling import run_guarded
+
+    monkeypatch.setitem(app.config, "CITYAPP_MAIL_RETENTION_DAYS", 30)
+    now = utcnow()
+    with app.app_context():
+        ids = {name: _queue(name) for name in ("sent", "failed", "queued", "sending", "recent")}
+        rows = {name: db.session.get(MailMessage, ids[name]) for name in ids}
+        old = now - timedelta(days=31)
+        for name in ("sent", "failed", "queued", "sending"):
+            rows[name].created_at = rows[name].claimed_at = old
+        rows["sent"].status, rows["sent"].sent_at = "sent", old
+        rows["failed"].status = "failed"
+        rows["sending"].status = "sending"
+        rows["recent"].status, rows["recent"].sent_at = "sent", now - timedelta(days=29)
+        rows["recent"].claimed_at = now - timedelta(days=29)
+        db.session.commit()
+
+        assert mail_retention(now=now) == {"mail_purged": 2}
+        db.session.commit()
+        left = set(db.session.scalars(select(MailMessage.id)))
+        assert left == {ids["queued"], ids["sending"], ids["recent"]}
+
+        # The registered job does the same and commits it with its run record.
+        recent = db.session.get(MailMessage, ids["recent"])
+        recent.sent_at = recent.claimed_at = old
+        db.session.commit()
+        run = run_guarded(get_job("mail.retention"), now, runner="test")
+        assert run.status == "succeeded" and '"mail_purged": 1' in run.result
+        db.session.expire_all()
+        assert set(db.session.scalars(select(MailMessage.id))) == {ids["queued"], ids["sending"]}
+
+
+class SlowInbox(Inbox):
+    """Accepts each message, but answers DATA only after the client gave up (`slow` times)."""
+
+    def __init__(self, slow: int, delay: float) -> None:
+        super().__init__()
+        self.slow, self.delay = slow, delay
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        self.messages.append((list(envelope.rcpt_tos), envelope.content.decode("utf-8")))
+        if self.slow > 0:
+            self.slow -= 1
+            await asyncio.sleep(self.delay)
+        return "250 Message accepted"
+
+
+def _message_ids(inbox: Inbox) -> list[str]:
+    import email
+
+    return [email.message_from_string(raw)["Message-ID"] for _rcpt, raw in inbox.messages]
+
+
+@pytest.fixture
+def slow_smtp(app, smtp_port, monkeypatch):
+    monkeypatch.setitem(app.config, "CITYAPP_MAIL_TIMEOUT_S", 1)
+
+    def start(slow: int) -> SlowInbox:
+        inbox = SlowInbox(slow, delay=1.5)
+        controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        started.append(controller)
+        return inbox
+
+    started: list[Controller] = []
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+def test_a_timeout_after_data_is_retried_once_with_the_same_message_id(app, slow_smtp):
+    inbox = slow_smtp(slow=1)
+    with app.app_context():
+        message_id = _queue()
+        now = utcnow()
+        assert send_due_mail(now=now)["retry"] == 1
+        message = db.session.get(MailMessage, message_id)
+        assert message.ambiguous_failures == 1 and "after DATA" in message.last_error
+        assert send_due_mail(now=now + timedelta(minutes=5))["sent"] == 1
+        db.session.refresh(message)
+        assert message.status == "sent" and message.attempts == 2
+    first, second = _message_ids(inbox)
+    assert first == second == message.message_id, "the receiver can drop the copy"
+
+
+def test_a_message_is_never_sent_more_than_twice_to_a_slow_server(app, slow_smtp):
+    inbox = slow_smtp(slow=10)
+    with app.app_context():
+        message_id = _queue()
+        now = utcnow()
+        assert send_due_mail(now=now)["retry"] == 1
+        assert send_due_mail(now=now + timedelta(minutes=5))["failed"] == 1
+        assert send_due_mail(now=now + timedelta(hours=5))["sent"] == 0
+        message = db.session.get(MailMessage, message_id)
+        assert message.status == "failed" and message.attempts == 2
+    assert len(inbox.messages) == 2 and len(set(_message_ids(inbox))) == 1

@@ -7,16 +7,20 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete
 
-from cityapp.auth.models import ApiToken, AuditEntry, LoginThrottle
+from cityapp.auth.models import ApiToken, AuditEntry, LoginThrottle, RevokedSession
 from cityapp.db import db, utcnow
 
 
 def purge_expired_auth_records(now: datetime | None = None) -> dict[str, int]:
-    """Delete expired login throttles, tokens revoked or expired more than 90 days ago, and
-    audit entries older than CITYAPP_AUDIT_RETENTION_DAYS."""
+    """Delete expired login throttles, revoked sessions past their lifetime, tokens revoked
+    or expired more than 90 days ago, and audit entries older than
+    CITYAPP_AUDIT_RETENTION_DAYS."""
     now = now or utcnow()
     throttles = db.session.execute(
         delete(LoginThrottle).where(LoginThrottle.expires_at < now)
+    ).rowcount
+    sessions = db.session.execute(
+        delete(RevokedSession).where(RevokedSession.expires_at < now)
     ).rowcount
     cutoff = now - timedelta(days=90)
     tokens = db.session.execute(
@@ -32,6 +36,7 @@ def purge_expired_auth_records(now: datetime | None = None) -> dict[str, int]:
     )
     return {
         "login_throttles": throttles or 0,
+        "revoked_sessions": sessions or 0,
         "api_tokens": tokens or 0,
         "audit_entries": audit or 0,
     }

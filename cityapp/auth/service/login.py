@@ -1,7 +1,9 @@
-"""Password login with a per-account slow-down, and logout that voids every session copy."""
+"""Password login with a per-account slow-down; logout of one session (every copy of its
+cookie) or of every session of the account."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from sqlalchemy import select
 
-from cityapp.auth.models import LoginThrottle, StaffUser
+from cityapp.auth.models import LoginThrottle, RevokedSession, StaffUser
 from cityapp.auth.service.actors import ANONYMOUS
 from cityapp.auth.service.audit import record_audit
 from cityapp.auth.service.credentials import dummy_hash, hash_secret, password_hasher
@@ -94,9 +96,30 @@ def attempt_login(email: str, password: str, now: datetime | None = None) -> Log
     return LoginResult(None)
 
 
-def record_logout(user: StaffUser) -> None:
-    """End the user's sessions for good: session cookies are signed, not stored, so a copy of
-    the cookie would otherwise stay valid after logout. Bumping the version voids every copy
-    (and the user's sessions in other browsers too)."""
-    user.session_version += 1
+def new_session_id() -> str:
+    """A random id for one browser session, so that session alone can be ended."""
+    return secrets.token_urlsafe(32)
+
+
+def session_revoked(session_id: str) -> bool:
+    return db.session.get(RevokedSession, hash_secret("session:" + session_id)) is not None
+
+
+def record_logout(user: StaffUser, session_id: str | None, now: datetime | None = None) -> None:
+    """End this one session for good: session cookies are signed, not stored, so a copy of the
+    cookie would otherwise stay valid after logout. Its id is listed as revoked for as long as
+    any copy could still be valid (the session lifetime); other sessions of the user go on."""
+    now = now or utcnow()
+    if session_id:
+        sid_hash = hash_secret("session:" + session_id)
+        if db.session.get(RevokedSession, sid_hash) is None:
+            lifetime = current_app.permanent_session_lifetime
+            db.session.add(RevokedSession(sid_hash=sid_hash, expires_at=now + lifetime))
     record_audit(user, "auth.logout", object_type="staff_user", object_id=user.id)
+
+
+def record_logout_everywhere(user: StaffUser) -> None:
+    """End every session of the account, in every browser: bumping the version voids every
+    session cookie issued before. API tokens are not touched (they are revoked one by one)."""
+    user.session_version += 1
+    record_audit(user, "auth.logout_everywhere", object_type="staff_user", object_id=user.id)
