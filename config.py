@@ -72,6 +72,8 @@ class Config:
     # Upload limits: the request body cap applies to every request.
     MAX_CONTENT_LENGTH = _env_int("CITYAPP_MAX_CONTENT_LENGTH", 12 * 1024 * 1024)
     CITYAPP_MAX_JSON_LENGTH = _env_int("CITYAPP_MAX_JSON_LENGTH", 1024 * 1024)
+    # JSON nested deeper than this is refused (400) before any recursive parser sees it.
+    CITYAPP_MAX_JSON_DEPTH = _env_int("CITYAPP_MAX_JSON_DEPTH", 32)
     CITYAPP_MAX_IMAGE_BYTES = _env_int("CITYAPP_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
     # Decoded images above this many pixels are refused (decompression bombs).
     CITYAPP_MAX_IMAGE_PIXELS = _env_int("CITYAPP_MAX_IMAGE_PIXELS", 40_000_000)
