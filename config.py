@@ -75,6 +75,8 @@ class Config:
     # Longest query string (bytes) the app answers; longer ones get a problem+json 414. Keep it
     # below gunicorn's limit_request_line (gunicorn.conf.py: 8190) so the app answers first.
     CITYAPP_MAX_QUERY_LENGTH = _env_int("CITYAPP_MAX_QUERY_LENGTH", 4096)
+    # JSON nested deeper than this is refused (400) before any recursive parser sees it.
+    CITYAPP_MAX_JSON_DEPTH = _env_int("CITYAPP_MAX_JSON_DEPTH", 32)
     CITYAPP_MAX_IMAGE_BYTES = _env_int("CITYAPP_MAX_IMAGE_BYTES", 10 * 1024 * 1024)
     # Decoded images above this many pixels are refused (decompression bombs).
     CITYAPP_MAX_IMAGE_PIXELS = _env_int("CITYAPP_MAX_IMAGE_PIXELS", 40_000_000)

@@ -14,17 +14,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, has_app_context, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, and_, false, literal, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
+from werkzeug.routing import IntegerConverter
 
 from cityapp.errors import (
     BadRequest,
     PreconditionFailed,
     PreconditionRequired,
     UnsupportedMediaType,
+    ValidationError,
     render_error,
 )
+from cityapp.fields import INT64_MAX, text_problem
 
 # --- request ids -----------------------------------------------------------------------
 
@@ -99,13 +103,170 @@ def _check_api_body() -> Response | None:
         limit = current_app.config["CITYAPP_MAX_JSON_LENGTH"]
         if overall is not None:
             limit = min(limit, overall)
-        return refuse_body_over(limit, "JSON bodies")
+        refused = refuse_body_over(limit, "JSON bodies")
+        if refused is None:
+            check_json_text(request.get_data(cache=True), "body")
+        return refused
     if mimetype in accepted:
         return None
     raise UnsupportedMediaType(
         f"Send the request body as application/json (got {mimetype or 'no content type'}).",
         headers={"Accept-Post": ", ".join(sorted(_JSON_TYPES | accepted))},
     )
+
+
+# --- hostile JSON --------------------------------------------------------------------------
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise _NotFinite(text)
+    return number
+
+
+def json_depth_exceeds(data: bytes | str, limit: int) -> bool:
+    """True if brackets nest deeper than ``limit``, counted iteratively outside strings, so
+    no recursive parser ever sees a body built to exhaust the stack."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def check_json_text(data: bytes | str, field: str) -> None:
+    """Refuse JSON nested deeper than CITYAPP_MAX_JSON_DEPTH (400) or holding NaN, Infinity or
+    a number beyond the float range such as 1e999 (422). Syntax errors are left to the parser
+    that reads the document, so its message stays the same."""
+    limit = current_app.config["CITYAPP_MAX_JSON_DEPTH"]
+    if json_depth_exceeds(data, limit):
+        raise BadRequest(
+            f"JSON may nest at most {limit} levels deep.",
+            errors={field: [f"Nested deeper than {limit} levels."]},
+        )
+    try:
+        json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except _NotFinite:
+        raise ValidationError(
+            "JSON numbers must be finite (no NaN, Infinity or out-of-range values).",
+            errors={field: ["Numbers must be finite."]},
+        ) from None
+    except ValueError:
+        return
+
+
+def load_json_text(data: bytes | str, field: str) -> Any:
+    """Parse a JSON document that came in a form field, with the checks of check_json_text;
+    ValueError when it is not JSON."""
+    check_json_text(data, field)
+    return json.loads(data)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Refuses to emit NaN or Infinity (invalid JSON) and to read them, so a slip fails a test
+    instead of a client."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if has_app_context() and json_depth_exceeds(
+            s, current_app.config["CITYAPP_MAX_JSON_DEPTH"]
+        ):
+            raise ValueError("JSON nested too deeply")
+        kwargs.setdefault("parse_constant", _refuse_constant)
+        kwargs.setdefault("parse_float", _finite_float)
+        return super().loads(s, **kwargs)
+
+
+# --- text in query strings and forms -------------------------------------------------------
+
+
+def _check_raw_text() -> None:
+    """Form fields everywhere, and query parameters outside /api/ (where the schemas' Text
+    fields check them), including those views read by hand (Open311, feeds), must be text: no
+    lone surrogates, no control characters but tab, newline and carriage return."""
+    sources = [] if request.path.startswith("/api/") else [request.args]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources.append(request.form)
+    errors: dict[str, list[str]] = {}
+    for source in sources:
+        for key, values in source.lists():
+            for value in (key, *values):
+                problem = text_problem(value)
+                if problem:
+                    name = key.encode("utf-8", "backslashreplace").decode("utf-8")
+                    errors[name] = [problem]
+    if errors:
+        raise ValidationError("Some parameters are not valid text.", errors=errors)
+    if request.mimetype == "multipart/form-data" and "data" in request.form:
+        check_json_text(request.form["data"], "data")
+
+
+# --- XML -----------------------------------------------------------------------------------
+
+# Characters XML 1.0 cannot carry at all, not even escaped: C0 controls but tab, newline and
+# carriage return, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML cannot hold (rows stored before input was checked
+    may still contain them)."""
+    return _NOT_XML_RE.sub("", value)
+
+
+def xml_bytes(root: Any) -> bytes:
+    """Serialise an ElementTree element as UTF-8 with a declaration, always well-formed: every
+    text, tail and attribute value goes through xml_text first."""
+    from xml.etree import ElementTree as ET
+
+    for element in root.iter():
+        if isinstance(element.text, str):
+            element.text = xml_text(element.text)
+        if isinstance(element.tail, str):
+            element.tail = xml_text(element.tail)
+        for name, value in list(element.attrib.items()):
+            element.attrib[name] = xml_text(value)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+# --- path parameters -------------------------------------------------------------------------
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every rule: 1 … 2**63-1, so an id no column can hold is a 404 instead
+    of an OverflowError in the database driver."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", INT64_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def refuse_body_over(limit: int, what: str = "Request bodies") -> Response | None:
@@ -434,30 +595,11 @@ def _finish_response(response: Response) -> Response:
 
 
 def register_http(app: Flask) -> None:
-    """Install the request hooks every surface shares."""
+    """Install the request hooks every surface shares, the strict JSON provider and the
+    ``int`` URL converter (before any blueprint adds a rule)."""
+    app.json = StrictJSONProvider(app)
+    app.url_map.converters["int"] = IdConverter
     app.before_request(_check_query_length)
+    app.before_request(_check_raw_text)
     app.before_request(_check_api_body)
     app.after_request(_finish_response)
-
-
-# --- fields ------------------------------------------------------------------------------
-
-
-class UTCDateTime(fields.AwareDateTime):
-    """ISO 8601 in UTC with a Z suffix on output; any offset accepted on input (naive refused)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {}).setdefault("example", "2026-11-22T08:30:00Z")
-        super().__init__(format="iso", **kwargs)
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        from datetime import UTC
-
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any):
-        from datetime import UTC
-
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cityapp.auth.models import Role, TokenScope
-from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
+from cityapp.fields import Id, Text, UTCDateTime
+from cityapp.http import PageSchema, PaginationQuerySchema
 
 _ROLES = [r.value for r in Role]
 _SCOPES = [s.value for s in TokenScope]
@@ -17,7 +18,7 @@ class LoginInputSchema(Schema):
         validate=validate.Length(max=254),
         metadata={"example": "admin@musterstadt.example"},
     )
-    password = fields.String(
+    password = Text(
         required=True,
         load_only=True,
         validate=validate.Length(min=1, max=1024),
@@ -28,10 +29,10 @@ class LoginInputSchema(Schema):
 class StaffSchema(Schema):
     """A staff account as staff see it."""
 
-    id = fields.Integer(dump_only=True, metadata={"example": 3})
+    id = Id(dump_only=True, metadata={"example": 3})
     email = fields.Email(metadata={"example": "redaktion@musterstadt.example"})
-    display_name = fields.String(metadata={"example": "Erika Mustermann"})
-    role = fields.String(metadata={"enum": _ROLES, "example": "editor"})
+    display_name = Text(metadata={"example": "Erika Mustermann"})
+    role = Text(metadata={"enum": _ROLES, "example": "editor"})
     is_active = fields.Boolean(metadata={"example": True})
     last_login_at = UTCDateTime(allow_none=True)
     created_at = UTCDateTime()
@@ -41,7 +42,7 @@ class SessionSchema(Schema):
     """Reply to a successful login: who you are and the CSRF token for later writes."""
 
     user = fields.Nested(StaffSchema)
-    csrf_token = fields.String(
+    csrf_token = Text(
         metadata={
             "description": "Send as X-CSRF-Token on writes.",
             "example": "Jx7QmZp2rVb9nK4sT1wYc8dE5fG3hL6a",
@@ -50,7 +51,7 @@ class SessionSchema(Schema):
 
 
 class CsrfSchema(Schema):
-    csrf_token = fields.String(metadata={"example": "Jx7QmZp2rVb9nK4sT1wYc8dE5fG3hL6a"})
+    csrf_token = Text(metadata={"example": "Jx7QmZp2rVb9nK4sT1wYc8dE5fG3hL6a"})
 
 
 class StaffInputSchema(Schema):
@@ -59,15 +60,13 @@ class StaffInputSchema(Schema):
         validate=validate.Length(max=254),
         metadata={"example": "m.mueller@musterstadt.example"},
     )
-    display_name = fields.String(
+    display_name = Text(
         required=True,
         validate=validate.Length(min=1, max=120),
         metadata={"example": "Max Müller"},
     )
-    role = fields.String(
-        required=True, validate=validate.OneOf(_ROLES), metadata={"example": "moderator"}
-    )
-    password = fields.String(
+    role = Text(required=True, validate=validate.OneOf(_ROLES), metadata={"example": "moderator"})
+    password = Text(
         load_default=None,
         load_only=True,
         validate=validate.Length(min=10, max=1024),
@@ -79,12 +78,12 @@ class StaffInputSchema(Schema):
 
 
 class StaffUpdateSchema(Schema):
-    display_name = fields.String(
+    display_name = Text(
         validate=validate.Length(min=1, max=120), metadata={"example": "Max Müller"}
     )
-    role = fields.String(validate=validate.OneOf(_ROLES), metadata={"example": "editor"})
+    role = Text(validate=validate.OneOf(_ROLES), metadata={"example": "editor"})
     is_active = fields.Boolean(metadata={"example": False})
-    password = fields.String(
+    password = Text(
         load_only=True,
         validate=validate.Length(min=10, max=1024),
         metadata={"example": "Rathaus-Oberdorf-2026"},
@@ -92,7 +91,7 @@ class StaffUpdateSchema(Schema):
 
 
 class StaffQuerySchema(PaginationQuerySchema):
-    role = fields.String(validate=validate.OneOf(_ROLES))
+    role = Text(validate=validate.OneOf(_ROLES))
     is_active = fields.Boolean()
 
 
@@ -103,13 +102,13 @@ class StaffPageSchema(PageSchema):
 class ApiTokenSchema(Schema):
     """A staff API token as listed: never the secret itself."""
 
-    id = fields.Integer(metadata={"example": 5})
-    name = fields.String(metadata={"example": "Open311 bridge"})
-    prefix = fields.String(
+    id = Id(metadata={"example": 5})
+    name = Text(metadata={"example": "Open311 bridge"})
+    prefix = Text(
         metadata={"description": "First characters, to recognise it.", "example": "cat_EXAMPL"}
     )
-    scopes = fields.List(fields.String(metadata={"enum": _SCOPES}), metadata={"example": ["read"]})
-    owner_id = fields.Integer(metadata={"example": 3})
+    scopes = fields.List(Text(metadata={"enum": _SCOPES}), metadata={"example": ["read"]})
+    owner_id = Id(metadata={"example": 3})
     created_at = UTCDateTime()
     expires_at = UTCDateTime(allow_none=True)
     revoked_at = UTCDateTime(allow_none=True)
@@ -117,7 +116,7 @@ class ApiTokenSchema(Schema):
 
 
 class ApiTokenCreatedSchema(ApiTokenSchema):
-    token = fields.String(
+    token = Text(
         attribute="plaintext",
         metadata={
             "description": "The secret. Shown exactly once; store it now.",
@@ -127,13 +126,13 @@ class ApiTokenCreatedSchema(ApiTokenSchema):
 
 
 class ApiTokenInputSchema(Schema):
-    name = fields.String(
+    name = Text(
         required=True,
         validate=validate.Length(min=1, max=120),
         metadata={"example": "Open311 bridge"},
     )
     scopes = fields.List(
-        fields.String(validate=validate.OneOf(_SCOPES)),
+        Text(validate=validate.OneOf(_SCOPES)),
         load_default=lambda: ["read"],
         validate=validate.Length(min=1, max=2),
         metadata={"example": ["read", "write"]},
@@ -149,7 +148,7 @@ class ApiTokenPageSchema(PageSchema):
 
 
 class InstallationCreatedSchema(Schema):
-    token = fields.String(
+    token = Text(
         metadata={
             "description": "Bearer token of this installation, shown exactly once.",
             "example": "cai_EXAMPLE-not-a-real-token-0000000000000",
@@ -159,27 +158,25 @@ class InstallationCreatedSchema(Schema):
 
 
 class AuditEntrySchema(Schema):
-    id = fields.Integer(metadata={"example": 128})
+    id = Id(metadata={"example": 128})
     created_at = UTCDateTime()
-    actor_id = fields.Integer(allow_none=True, metadata={"example": 3})
-    actor_label = fields.String(metadata={"example": "staff:3"})
-    action = fields.String(metadata={"example": "token.create"})
-    object_type = fields.String(allow_none=True, metadata={"example": "api_token"})
-    object_id = fields.String(allow_none=True, metadata={"example": "5"})
-    summary = fields.String(metadata={"example": "token 'Open311 bridge' for staff:3 scopes=read"})
+    actor_id = Id(allow_none=True, metadata={"example": 3})
+    actor_label = Text(metadata={"example": "staff:3"})
+    action = Text(metadata={"example": "token.create"})
+    object_type = Text(allow_none=True, metadata={"example": "api_token"})
+    object_id = Text(allow_none=True, metadata={"example": "5"})
+    summary = Text(metadata={"example": "token 'Open311 bridge' for staff:3 scopes=read"})
     changes = fields.Dict(
         allow_none=True, metadata={"example": {"name": "Open311 bridge", "scopes": ["read"]}}
     )
-    request_id = fields.String(
-        allow_none=True, metadata={"example": "3f2b8c1d9e4a4f6b8a7c5d2e1f0a9b8c"}
-    )
+    request_id = Text(allow_none=True, metadata={"example": "3f2b8c1d9e4a4f6b8a7c5d2e1f0a9b8c"})
 
 
 class AuditQuerySchema(PaginationQuerySchema):
-    actor_id = fields.Integer()
-    action = fields.String(validate=validate.Length(max=64))
-    object_type = fields.String(validate=validate.Length(max=64))
-    object_id = fields.String(validate=validate.Length(max=64))
+    actor_id = Id()
+    action = Text(validate=validate.Length(max=64))
+    object_type = Text(validate=validate.Length(max=64))
+    object_id = Text(validate=validate.Length(max=64))
     since = UTCDateTime()
     until = UTCDateTime()
 

@@ -15,6 +15,7 @@ from cityapp.content.present import base_url
 from cityapp.content.service.common import html_to_text
 from cityapp.content.service.visibility import visible
 from cityapp.db import db
+from cityapp.http import xml_bytes
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP_LEVELS = (AnnouncementLevel.WARNING, AnnouncementLevel.EMERGENCY)
@@ -175,4 +176,4 @@ def build_alert(item: Announcement, *, cancel: bool = False) -> bytes:
     languages = ["de"] + [lang for lang in sorted(item.title) if lang != "de"]
     for language in languages:
         _info(alert, item, language)
-    return ET.tostring(alert, encoding="utf-8", xml_declaration=True)
+    return xml_bytes(alert)

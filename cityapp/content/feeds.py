@@ -18,7 +18,7 @@ from cityapp.content.service import visibility
 from cityapp.content.service.common import check_category, html_to_text
 from cityapp.db import db, utcnow
 from cityapp.errors import NotFound
-from cityapp.http import if_none_match_hits, make_etag, not_modified
+from cityapp.http import if_none_match_hits, make_etag, not_modified, xml_bytes
 from cityapp.places import service as district_service
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
@@ -99,7 +99,7 @@ def _rss(kind: str, items: list, now: datetime) -> bytes:
         ET.SubElement(entry, "category").text = texts["category"]
         ET.SubElement(entry, "guid", isPermaLink="false").text = texts["guid"]
         ET.SubElement(entry, "pubDate").text = format_datetime(item.publish_at.astimezone(UTC))
-    return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
+    return xml_bytes(rss)
 
 
 def _atom_time(value: datetime) -> str:
@@ -134,7 +134,7 @@ def _atom(kind: str, items: list, now: datetime) -> bytes:
         sub(entry, "category", term=texts["category"])
         sub(entry, "summary", texts["summary"])
         sub(entry, "content", texts["body"], type="html")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return xml_bytes(feed)
 
 
 def _feed(kind: str, fmt: str, district_ref: str | None = None) -> Response:
@@ -221,7 +221,7 @@ def cap_index():
                 rel="alternate",
                 type="application/cap+xml",
             )
-        return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+        return xml_bytes(feed)
 
     return _feed_response(etag, "application/atom+xml", build)
 

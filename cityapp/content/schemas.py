@@ -6,7 +6,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cityapp.content.models import AnnouncementCategory, AnnouncementLevel, Channel, ContentStatus
-from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
+from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
+from cityapp.http import PageSchema, PaginationQuerySchema
 from cityapp.media.schemas import MEDIA_URL_EXAMPLE, SHA256_EXAMPLE
 from cityapp.places.schemas import GeoJSON
 
@@ -20,8 +21,8 @@ _CHANNELS = [c.value for c in Channel]
 def Translations(*, required: bool = False, example: str = "Text", **kw):
     """A translatable text: {"de": "...", "en": "...", "de-x-ls": "..."}; German required."""
     return fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-        values=fields.String(allow_none=True),
+        keys=Text(validate=validate.OneOf(LANGUAGES)),
+        values=Text(allow_none=True),
         required=required,
         metadata={
             "description": "Keyed by language (de required; en and de-x-ls optional).",
@@ -35,7 +36,7 @@ def Translations(*, required: bool = False, example: str = "Text", **kw):
 
 
 class ImageInputSchema(Schema):
-    sha256 = fields.String(
+    sha256 = Text(
         required=True,
         validate=validate.Regexp(r"^[0-9a-f]{64}$"),
         metadata={"example": SHA256_EXAMPLE},
@@ -44,7 +45,7 @@ class ImageInputSchema(Schema):
 
 
 class ImageRefSchema(Schema):
-    sha256 = fields.String(metadata={"example": SHA256_EXAMPLE})
+    sha256 = Text(metadata={"example": SHA256_EXAMPLE})
     alt = Translations(example="Bagger auf der Hauptstraße")
 
 
@@ -61,7 +62,7 @@ class ScheduleInputSchema(Schema):
 
 
 class CancelInputSchema(Schema):
-    reason = fields.String(
+    reason = Text(
         load_default="",
         validate=validate.Length(max=500),
         metadata={"example": "Die Sperrung entfällt, die Bauarbeiten sind verschoben."},
@@ -69,50 +70,48 @@ class CancelInputSchema(Schema):
 
 
 class PreviewQuerySchema(Schema):
-    lang = fields.String(load_default="de", validate=validate.OneOf(LANGUAGES))
+    lang = Text(load_default="de", validate=validate.OneOf(LANGUAGES))
 
 
 class StaffListQuerySchema(PaginationQuerySchema):
-    status = fields.String(validate=validate.OneOf(_STATUSES))
-    category = fields.String(validate=validate.Length(max=40))
-    q = fields.String(validate=validate.Length(min=1, max=200))
+    status = Text(validate=validate.OneOf(_STATUSES))
+    category = Text(validate=validate.Length(max=40))
+    q = Text(validate=validate.Length(min=1, max=200))
 
 
 class TombstoneSchema(Schema):
-    id = fields.Integer(metadata={"example": 17})
+    id = Id(metadata={"example": 17})
     deleted = fields.Boolean(metadata={"example": True})
 
 
 class PublicDistrictRefSchema(Schema):
-    id = fields.Integer(metadata={"example": 1})
-    slug = fields.String(metadata={"example": "altstadt"})
-    name = fields.String(metadata={"example": "Altstadt"})
+    id = Id(metadata={"example": 1})
+    slug = Text(metadata={"example": "altstadt"})
+    name = Text(metadata={"example": "Altstadt"})
 
 
 class PublicImageSchema(Schema):
-    sha256 = fields.String(metadata={"example": SHA256_EXAMPLE})
-    url = fields.String(
-        metadata={"description": "Cleaned full-size image.", "example": MEDIA_URL_EXAMPLE}
-    )
-    thumbnail_url = fields.String(metadata={"example": f"{MEDIA_URL_EXAMPLE}/thumbnail"})
-    display_url = fields.String(metadata={"example": f"{MEDIA_URL_EXAMPLE}/display"})
-    width = fields.Integer(metadata={"example": 3000})
-    height = fields.Integer(metadata={"example": 2000})
-    alt = fields.String(metadata={"example": "Bagger auf der Hauptstraße"})
+    sha256 = Text(metadata={"example": SHA256_EXAMPLE})
+    url = Text(metadata={"description": "Cleaned full-size image.", "example": MEDIA_URL_EXAMPLE})
+    thumbnail_url = Text(metadata={"example": f"{MEDIA_URL_EXAMPLE}/thumbnail"})
+    display_url = Text(metadata={"example": f"{MEDIA_URL_EXAMPLE}/display"})
+    width = Integer(metadata={"example": 3000})
+    height = Integer(metadata={"example": 2000})
+    alt = Text(metadata={"example": "Bagger auf der Hauptstraße"})
 
 
 class PublicQuerySchema(PaginationQuerySchema):
-    category = fields.String(validate=validate.Length(max=40))
-    district = fields.String(
+    category = Text(validate=validate.Length(max=40))
+    district = Text(
         validate=validate.Length(max=120),
         metadata={"description": "District id or slug: its items plus municipality-wide ones."},
     )
-    lat = fields.Float(validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(validate=validate.Range(min=-180, max=180))
-    q = fields.String(
+    lat = Float(validate=validate.Range(min=-90, max=90))
+    lon = Float(validate=validate.Range(min=-180, max=180))
+    q = Text(
         validate=validate.Length(min=1, max=200), metadata={"description": "Full-text search."}
     )
-    lang = fields.String(validate=validate.Length(max=20))
+    lang = Text(metadata={"description": "Language (else Accept-Language, falling back to de)."})
     updated_since = UTCDateTime(
         metadata={"description": "Delta sync: changed items plus tombstones since then."}
     )
@@ -133,20 +132,20 @@ class NewsInputSchema(Schema):
     title = Translations(required=True, example="Hauptstraße wird saniert")
     summary = Translations(allow_none=True)
     body = Translations(required=True, example="<p>Ab Montag …</p>")
-    category = fields.String(required=True, metadata={"example": "verkehr"})
+    category = Text(required=True, metadata={"example": "verkehr"})
     tags = fields.List(
-        fields.String(validate=validate.Length(max=40)),
+        Text(validate=validate.Length(max=40)),
         validate=validate.Length(max=20),
         metadata={"example": ["Baustelle", "Hauptstraße"]},
     )
     images = fields.List(fields.Nested(ImageInputSchema), validate=validate.Length(max=20))
     district_ids = fields.List(
-        fields.Integer(), validate=validate.Length(max=100), metadata={"example": [1, 2]}
+        Id(), validate=validate.Length(max=100), metadata={"example": [1, 2]}
     )
-    source = fields.String(
+    source = Text(
         allow_none=True, validate=validate.Length(max=80), metadata={"example": "rathaus-cms"}
     )
-    external_id = fields.String(
+    external_id = Text(
         allow_none=True, validate=validate.Length(max=200), metadata={"example": "pm-2026-0815"}
     )
     is_pinned = fields.Boolean(metadata={"example": False})
@@ -157,13 +156,13 @@ class NewsInputSchema(Schema):
 class NewsUpdateSchema(NewsInputSchema):
     title = Translations(example="Hauptstraße wird saniert")
     body = Translations(example="<p>Ab Montag …</p>")
-    category = fields.String(metadata={"example": "verkehr"})
+    category = Text(metadata={"example": "verkehr"})
 
 
 class _StaffBookkeepingSchema(Schema):
     """What editors see on news and announcements alike: author, window, timestamps."""
 
-    author_id = fields.Integer(allow_none=True, metadata={"example": 3})
+    author_id = Id(allow_none=True, metadata={"example": 3})
     publish_at = UTCDateTime(allow_none=True)
     unpublish_at = UTCDateTime(allow_none=True)
     first_published_at = UTCDateTime(allow_none=True)
@@ -177,17 +176,17 @@ class _StaffBookkeepingSchema(Schema):
 class NewsStaffSchema(_StaffBookkeepingSchema):
     """A news item as editors see it: every language, status and bookkeeping."""
 
-    id = fields.Integer(metadata={"example": 42})
-    status = fields.String(metadata={"enum": _STATUSES, "example": "published"})
+    id = Id(metadata={"example": 42})
+    status = Text(metadata={"enum": _STATUSES, "example": "published"})
     title = Translations(example="Hauptstraße wird saniert")
     summary = Translations(allow_none=True, example="Vollsperrung ab Montag, 8 Uhr.")
     body = Translations(example="<p>Ab Montag …</p>")
-    category = fields.String(metadata={"example": "verkehr"})
-    tags = fields.List(fields.String(), metadata={"example": ["Baustelle", "Hauptstraße"]})
+    category = Text(metadata={"example": "verkehr"})
+    tags = fields.List(Text(), metadata={"example": ["Baustelle", "Hauptstraße"]})
     images = fields.List(fields.Nested(ImageRefSchema))
     district_ids = fields.Method("_district_ids", metadata={"example": [1, 2]})
-    source = fields.String(allow_none=True, metadata={"example": "rathaus-cms"})
-    external_id = fields.String(allow_none=True, metadata={"example": "pm-2026-0815"})
+    source = Text(allow_none=True, metadata={"example": "rathaus-cms"})
+    external_id = Text(allow_none=True, metadata={"example": "pm-2026-0815"})
     is_pinned = fields.Boolean(metadata={"example": False})
 
 
@@ -198,21 +197,19 @@ class NewsStaffPageSchema(PageSchema):
 class NewsPublicSchema(Schema):
     """A news item for residents, in one language."""
 
-    id = fields.Integer(metadata={"example": 42})
-    title = fields.String(metadata={"example": "Hauptstraße wird saniert"})
-    summary = fields.String(allow_none=True, metadata={"example": "Vollsperrung ab Montag, 8 Uhr."})
-    body = fields.String(
-        metadata={"description": "Sanitised HTML.", "example": "<p>Ab Montag …</p>"}
-    )
-    language = fields.String(
+    id = Id(metadata={"example": 42})
+    title = Text(metadata={"example": "Hauptstraße wird saniert"})
+    summary = Text(allow_none=True, metadata={"example": "Vollsperrung ab Montag, 8 Uhr."})
+    body = Text(metadata={"description": "Sanitised HTML.", "example": "<p>Ab Montag …</p>"})
+    language = Text(
         metadata={"description": "Language of the texts (after fallback).", "example": "de"}
     )
     languages = fields.List(
-        fields.String(),
+        Text(),
         metadata={"description": "Available languages.", "example": ["de", "en"]},
     )
-    category = fields.String(metadata={"example": "verkehr"})
-    tags = fields.List(fields.String(), metadata={"example": ["Baustelle", "Hauptstraße"]})
+    category = Text(metadata={"example": "verkehr"})
+    tags = fields.List(Text(), metadata={"example": ["Baustelle", "Hauptstraße"]})
     districts = fields.List(fields.Nested(PublicDistrictRefSchema))
     images = fields.List(fields.Nested(PublicImageSchema))
     is_pinned = fields.Boolean(metadata={"example": False})
@@ -232,31 +229,29 @@ class AnnouncementInputSchema(Schema):
     title = Translations(required=True, example="Vollsperrung Brückenstraße")
     body = Translations(required=True, example="<p>Wegen Bauarbeiten …</p>")
     instruction = Translations(allow_none=True, example="Bitte weiträumig umfahren.")
-    category = fields.String(
+    category = Text(
         required=True, metadata={"enum": _ANNOUNCEMENT_CATEGORIES, "example": "road_closure"}
     )
-    level = fields.String(required=True, metadata={"enum": _LEVELS, "example": "notice"})
+    level = Text(required=True, metadata={"enum": _LEVELS, "example": "notice"})
     valid_from = UTCDateTime(allow_none=True)
     valid_until = UTCDateTime(allow_none=True)
     channels = fields.List(
-        fields.String(validate=validate.OneOf(_CHANNELS)),
+        Text(validate=validate.OneOf(_CHANNELS)),
         metadata={"example": ["app", "stele"]},
     )
-    district_ids = fields.List(
-        fields.Integer(), validate=validate.Length(max=100), metadata={"example": [1]}
-    )
+    district_ids = fields.List(Id(), validate=validate.Length(max=100), metadata={"example": [1]})
     area = GeoJSON(allow_none=True)
-    sender_name = fields.String(
+    sender_name = Text(
         allow_none=True,
         validate=validate.Length(max=200),
         metadata={"example": "Tiefbauamt Musterstadt"},
     )
-    contact = fields.String(
+    contact = Text(
         allow_none=True,
         validate=validate.Length(max=300),
         metadata={"example": "Bürgerbüro, Marktplatz 1, Tel. 01234 5678-0"},
     )
-    supersedes_id = fields.Integer(
+    supersedes_id = Id(
         allow_none=True,
         metadata={"description": "The announcement this one updates.", "example": 11},
     )
@@ -267,31 +262,31 @@ class AnnouncementInputSchema(Schema):
 class AnnouncementUpdateSchema(AnnouncementInputSchema):
     title = Translations(example="Vollsperrung Brückenstraße")
     body = Translations(example="<p>Wegen Bauarbeiten …</p>")
-    category = fields.String(metadata={"enum": _ANNOUNCEMENT_CATEGORIES, "example": "road_closure"})
-    level = fields.String(metadata={"enum": _LEVELS, "example": "notice"})
+    category = Text(metadata={"enum": _ANNOUNCEMENT_CATEGORIES, "example": "road_closure"})
+    level = Text(metadata={"enum": _LEVELS, "example": "notice"})
 
 
 class AnnouncementStaffSchema(_StaffBookkeepingSchema):
-    id = fields.Integer(metadata={"example": 12})
-    status = fields.String(metadata={"enum": _STATUSES, "example": "published"})
+    id = Id(metadata={"example": 12})
+    status = Text(metadata={"enum": _STATUSES, "example": "published"})
     title = Translations(example="Vollsperrung Brückenstraße")
     body = Translations(example="<p>Wegen Bauarbeiten …</p>")
     instruction = Translations(allow_none=True, example="Bitte weiträumig umfahren.")
-    category = fields.String(metadata={"example": "road_closure"})
-    level = fields.String(metadata={"example": "notice"})
+    category = Text(metadata={"example": "road_closure"})
+    level = Text(metadata={"example": "notice"})
     valid_from = UTCDateTime(allow_none=True)
     valid_until = UTCDateTime(allow_none=True)
-    channels = fields.List(fields.String(), metadata={"example": ["app", "stele"]})
+    channels = fields.List(Text(), metadata={"example": ["app", "stele"]})
     district_ids = fields.Method("_district_ids", metadata={"example": [1]})
     area = GeoJSON(allow_none=True)
-    sender_name = fields.String(allow_none=True, metadata={"example": "Tiefbauamt Musterstadt"})
-    contact = fields.String(
+    sender_name = Text(allow_none=True, metadata={"example": "Tiefbauamt Musterstadt"})
+    contact = Text(
         allow_none=True, metadata={"example": "Bürgerbüro, Marktplatz 1, Tel. 01234 5678-0"}
     )
-    supersedes_id = fields.Integer(allow_none=True, metadata={"example": 11})
+    supersedes_id = Id(allow_none=True, metadata={"example": 11})
     superseded_by_id = fields.Method("_superseded_by_id", metadata={"example": 13})
     cancelled_at = UTCDateTime(allow_none=True)
-    cancel_reason = fields.String(
+    cancel_reason = Text(
         allow_none=True,
         metadata={"example": "Die Sperrung entfällt, die Bauarbeiten sind verschoben."},
     )
@@ -305,37 +300,37 @@ class AnnouncementStaffPageSchema(PageSchema):
 
 
 class AnnouncementPublicSchema(Schema):
-    id = fields.Integer(metadata={"example": 12})
-    title = fields.String(metadata={"example": "Vollsperrung Brückenstraße"})
-    body = fields.String(
+    id = Id(metadata={"example": 12})
+    title = Text(metadata={"example": "Vollsperrung Brückenstraße"})
+    body = Text(
         metadata={"description": "Sanitised HTML.", "example": "<p>Wegen Bauarbeiten …</p>"}
     )
-    instruction = fields.String(allow_none=True, metadata={"example": "Bitte weiträumig umfahren."})
-    language = fields.String(metadata={"example": "de"})
-    languages = fields.List(fields.String(), metadata={"example": ["de", "en"]})
-    category = fields.String(metadata={"enum": _ANNOUNCEMENT_CATEGORIES, "example": "road_closure"})
-    level = fields.String(metadata={"enum": _LEVELS, "example": "notice"})
+    instruction = Text(allow_none=True, metadata={"example": "Bitte weiträumig umfahren."})
+    language = Text(metadata={"example": "de"})
+    languages = fields.List(Text(), metadata={"example": ["de", "en"]})
+    category = Text(metadata={"enum": _ANNOUNCEMENT_CATEGORIES, "example": "road_closure"})
+    level = Text(metadata={"enum": _LEVELS, "example": "notice"})
     valid_from = UTCDateTime(allow_none=True)
     valid_until = UTCDateTime(allow_none=True)
-    channels = fields.List(fields.String(), metadata={"example": ["app", "stele"]})
+    channels = fields.List(Text(), metadata={"example": ["app", "stele"]})
     districts = fields.List(fields.Nested(PublicDistrictRefSchema))
     area = GeoJSON(allow_none=True)
-    sender_name = fields.String(allow_none=True, metadata={"example": "Tiefbauamt Musterstadt"})
-    contact = fields.String(
+    sender_name = Text(allow_none=True, metadata={"example": "Tiefbauamt Musterstadt"})
+    contact = Text(
         allow_none=True, metadata={"example": "Bürgerbüro, Marktplatz 1, Tel. 01234 5678-0"}
     )
-    supersedes_id = fields.Integer(allow_none=True, metadata={"example": 11})
+    supersedes_id = Id(allow_none=True, metadata={"example": 11})
     published_at = UTCDateTime()
     updated_at = UTCDateTime()
 
 
 class AnnouncementPublicQuerySchema(PublicQuerySchema):
-    channel = fields.String(
+    channel = Text(
         load_default="app",
         validate=validate.OneOf(_CHANNELS),
         metadata={"description": "Default app."},
     )
-    level = fields.String(validate=validate.OneOf(_LEVELS))
+    level = Text(validate=validate.OneOf(_LEVELS))
 
 
 class AnnouncementPublicPageSchema(PublicPageMixin):

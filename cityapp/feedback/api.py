@@ -3,7 +3,6 @@ tracking token, supporters, flags, and an installation's own reports."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import marshmallow
@@ -31,7 +30,7 @@ from cityapp.feedback.schemas import (
     SupportResultSchema,
 )
 from cityapp.feedback.service import categories, participation, reports, state, workflow
-from cityapp.http import accepts, negotiate_language, paginate
+from cityapp.http import accepts, load_json_text, negotiate_language, paginate
 
 blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Citizen reports")
 
@@ -129,7 +128,7 @@ def submit_report():
     installation = _optional_installation()
     if request.mimetype == "multipart/form-data":
         try:
-            raw = json.loads(request.form.get("data") or "{}")
+            raw = load_json_text(request.form.get("data") or "{}", "data")
         except ValueError:
             raise BadRequest("Field 'data' must hold the report as JSON.") from None
         photos = _uploads("photos")

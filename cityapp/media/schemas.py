@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from cityapp.http import UTCDateTime
+from cityapp.fields import Integer, Text, UTCDateTime
 
 # Example values for the OpenAPI document (one picture of the Hauptstraße works).
 SHA256_EXAMPLE = "0db564ef880df75fed8abedc56798d1a0d77a8b9f86657876c47525491eb27e3"
@@ -14,25 +14,25 @@ MEDIA_URL_EXAMPLE = f"https://app.musterstadt.example/media/{SHA256_EXAMPLE}"
 
 
 class MediaVariantSchema(Schema):
-    url = fields.String(metadata={"example": f"{MEDIA_URL_EXAMPLE}/display"})
-    sha256 = fields.String(metadata={"example": _DISPLAY_SHA256_EXAMPLE})
-    mime_type = fields.String(metadata={"example": "image/jpeg"})
-    width = fields.Integer(metadata={"example": 1600})
-    height = fields.Integer(metadata={"example": 1067})
-    size_bytes = fields.Integer(metadata={"example": 284311})
+    url = Text(metadata={"example": f"{MEDIA_URL_EXAMPLE}/display"})
+    sha256 = Text(metadata={"example": _DISPLAY_SHA256_EXAMPLE})
+    mime_type = Text(metadata={"example": "image/jpeg"})
+    width = Integer(metadata={"example": 1600})
+    height = Integer(metadata={"example": 1067})
+    size_bytes = Integer(metadata={"example": 284311})
 
 
 class MediaSchema(Schema):
     """A stored image: cleaned original plus variants."""
 
-    sha256 = fields.String(metadata={"example": SHA256_EXAMPLE})
-    url = fields.String(metadata={"example": MEDIA_URL_EXAMPLE})
-    mime_type = fields.String(metadata={"example": "image/jpeg"})
-    width = fields.Integer(metadata={"example": 3000})
-    height = fields.Integer(metadata={"example": 2000})
-    size_bytes = fields.Integer(metadata={"example": 1873402})
+    sha256 = Text(metadata={"example": SHA256_EXAMPLE})
+    url = Text(metadata={"example": MEDIA_URL_EXAMPLE})
+    mime_type = Text(metadata={"example": "image/jpeg"})
+    width = Integer(metadata={"example": 3000})
+    height = Integer(metadata={"example": 2000})
+    size_bytes = Integer(metadata={"example": 1873402})
     variants = fields.Dict(
-        keys=fields.String(),
+        keys=Text(),
         values=fields.Nested(MediaVariantSchema),
         metadata={
             "description": "By variant name: thumbnail and display.",

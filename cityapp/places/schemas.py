@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cityapp.http import UTCDateTime
+from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
 
 
 def GeoJSON(**kw):
@@ -24,12 +24,12 @@ def GeoJSON(**kw):
 class DistrictSchema(Schema):
     """A district (Ortsteil)."""
 
-    id = fields.Integer(metadata={"example": 1})
-    name = fields.String(metadata={"example": "Altstadt"})
-    slug = fields.String(metadata={"example": "altstadt"})
-    ars = fields.String(allow_none=True, metadata={"example": "066330001001"})
+    id = Id(metadata={"example": 1})
+    name = Text(metadata={"example": "Altstadt"})
+    slug = Text(metadata={"example": "altstadt"})
+    ars = Text(allow_none=True, metadata={"example": "066330001001"})
     polygon = GeoJSON(allow_none=True)
-    position = fields.Integer(metadata={"example": 0})
+    position = Integer(metadata={"example": 0})
     updated_at = UTCDateTime()
 
 
@@ -38,25 +38,25 @@ class DistrictListSchema(Schema):
 
 
 class DistrictInputSchema(Schema):
-    name = fields.String(
+    name = Text(
         required=True, validate=validate.Length(min=1, max=120), metadata={"example": "Oberdorf"}
     )
-    slug = fields.String(
+    slug = Text(
         required=True, validate=validate.Length(min=1, max=120), metadata={"example": "oberdorf"}
     )
-    ars = fields.String(load_default=None, allow_none=True, metadata={"example": "066330001001"})
+    ars = Text(load_default=None, allow_none=True, metadata={"example": "066330001001"})
     polygon = GeoJSON(load_default=None, allow_none=True)
-    position = fields.Integer(load_default=0, metadata={"example": 1})
+    position = Integer(load_default=0, metadata={"example": 1})
 
 
 class DistrictUpdateSchema(Schema):
-    name = fields.String(validate=validate.Length(min=1, max=120), metadata={"example": "Oberdorf"})
-    slug = fields.String(validate=validate.Length(min=1, max=120), metadata={"example": "oberdorf"})
-    ars = fields.String(allow_none=True, metadata={"example": "066330001002"})
+    name = Text(validate=validate.Length(min=1, max=120), metadata={"example": "Oberdorf"})
+    slug = Text(validate=validate.Length(min=1, max=120), metadata={"example": "oberdorf"})
+    ars = Text(allow_none=True, metadata={"example": "066330001002"})
     polygon = GeoJSON(allow_none=True)
-    position = fields.Integer(metadata={"example": 1})
+    position = Integer(metadata={"example": 1})
 
 
 class PointQuerySchema(Schema):
-    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
-    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    lat = Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = Float(required=True, validate=validate.Range(min=-180, max=180))

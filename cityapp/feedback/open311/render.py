@@ -8,6 +8,8 @@ from xml.etree import ElementTree as ET
 
 from flask import Response, current_app, jsonify, request
 
+from cityapp.http import xml_bytes
+
 # Plural element -> its children's element name.
 _CHILDREN = {
     "endpoints": "endpoint",
@@ -54,7 +56,7 @@ def to_xml(root: str, payload: dict | list, item: str | None = None) -> bytes:
             _fill(ET.SubElement(element, item or "item"), entry)
     else:
         _fill(element, payload)
-    return ET.tostring(element, xml_declaration=True, encoding="UTF-8")
+    return xml_bytes(element)
 
 
 def respond(

@@ -3,6 +3,7 @@ their public text, never contact data or internal notes."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from cityapp.feedback import present
 from cityapp.feedback.models import OPEN_STATUSES, Report, ReportCategory, ReportEvent
 from cityapp.feedback.open311.render import respond
 from cityapp.feedback.service import categories, reports
+from cityapp.fields import MAX_YEAR, MIN_YEAR, check_datetime_range, parse_id
 from cityapp.http import pick_translation
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
@@ -57,7 +59,10 @@ def _parse_date(name: str) -> datetime | None:
         raise BadRequest(f"{name} must be an ISO 8601 date-time.") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo(current_app.config["CITYAPP_TIMEZONE"]))
-    return value
+    try:
+        return check_datetime_range(value)
+    except ValueError:
+        raise BadRequest(f"{name} must lie in the years {MIN_YEAR} to {MAX_YEAR}.") from None
 
 
 def _open311_status(status: str | None) -> str:
@@ -167,7 +172,7 @@ def _int_arg(name: str, default: int, lowest: int, highest: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not lowest <= int(raw) <= highest:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or not lowest <= int(raw) <= highest:
         raise BadRequest(f"{name} must be a whole number from {lowest} to {highest}.")
     return int(raw)
 
@@ -179,9 +184,11 @@ def list_requests(fmt: str):
     ids = request.args.get("service_request_id")
     if ids:
         wanted = [part.strip() for part in ids.split(",") if part.strip()]
-        if not all(part.isdigit() for part in wanted):
+        if not all(part.isascii() and part.isdigit() for part in wanted):
             raise BadRequest("service_request_id takes a comma-separated list of ids.")
-        query = query.where(Report.id.in_([int(part) for part in wanted]))
+        # An id no row can have finds nothing (the driver would overflow on it).
+        numbers = [parse_id(part) for part in wanted]
+        query = query.where(Report.id.in_([n for n in numbers if n is not None]))
     else:
         codes = [c.strip() for c in request.args.get("service_code", "").split(",") if c.strip()]
         if codes:
@@ -240,9 +247,12 @@ def _float(name: str) -> float | None:
     if raw in (None, ""):
         return None
     try:
-        return float(raw)
+        number = float(raw)
     except ValueError:
         raise BadRequest(f"{name} must be a number.") from None
+    if not math.isfinite(number):
+        raise BadRequest(f"{name} must be a finite number.")
+    return number
 
 
 @bp.post("/requests.<fmt>")

@@ -6,32 +6,28 @@ from marshmallow import Schema, fields, validate
 
 from cityapp.feedback.models import AttributeType
 from cityapp.feedback.schemas.common import OptionalText, Translations
-from cityapp.http import UTCDateTime
+from cityapp.fields import Id, Integer, Text, UTCDateTime
 
 _NAME_EXAMPLE = {"de": "Straßenschäden", "en": "Road damage"}
 _DESCRIPTION_EXAMPLE = {"de": "Schlaglöcher, Risse, lose Pflastersteine, abgesackte Gullys"}
 
 
 class AttributeValueSchema(Schema):
-    key = fields.String(
-        required=True, validate=validate.Length(min=1, max=60), metadata={"example": "ja"}
-    )
-    name = fields.String(
-        required=True, validate=validate.Length(min=1, max=200), metadata={"example": "Ja"}
-    )
+    key = Text(required=True, validate=validate.Length(min=1, max=60), metadata={"example": "ja"})
+    name = Text(required=True, validate=validate.Length(min=1, max=200), metadata={"example": "Ja"})
 
 
 class CategoryAttributeSchema(Schema):
     """A typed extra field of a category (Open311 attribute)."""
 
-    code = fields.String(required=True, metadata={"example": "gefahr"})
-    datatype = fields.String(
+    code = Text(required=True, metadata={"example": "gefahr"})
+    datatype = Text(
         required=True,
         validate=validate.OneOf([t.value for t in AttributeType]),
         metadata={"example": "singlevaluelist"},
     )
     required = fields.Boolean(load_default=False, metadata={"example": True})
-    order = fields.Integer(load_default=None, allow_none=True, metadata={"example": 1})
+    order = Integer(load_default=None, allow_none=True, metadata={"example": 1})
     description = OptionalText("Besteht akute Unfallgefahr?", max_length=500)
     datatype_description = OptionalText("Bitte eine Antwort wählen.", max_length=500)
     values = fields.List(fields.Nested(AttributeValueSchema), load_default=list)
@@ -40,14 +36,14 @@ class CategoryAttributeSchema(Schema):
 class CategoryPublicSchema(Schema):
     """A category as residents see it (one language)."""
 
-    code = fields.String(metadata={"example": "strassenschaeden"})
-    name = fields.String(metadata={"example": "Straßenschäden"})
-    description = fields.String(
+    code = Text(metadata={"example": "strassenschaeden"})
+    name = Text(metadata={"example": "Straßenschäden"})
+    description = Text(
         allow_none=True,
         metadata={"example": "Schlaglöcher, Risse, lose Pflastersteine, abgesackte Gullys"},
     )
-    group = fields.String(allow_none=True, metadata={"example": "Straße und Verkehr"})
-    keywords = fields.List(fields.String(), metadata={"example": ["schlagloch", "pflaster"]})
+    group = Text(allow_none=True, metadata={"example": "Straße und Verkehr"})
+    keywords = fields.List(Text(), metadata={"example": ["schlagloch", "pflaster"]})
     is_location_required = fields.Boolean(metadata={"example": True})
     is_photo_required = fields.Boolean(metadata={"example": False})
     attributes = fields.List(fields.Nested(CategoryAttributeSchema))
@@ -66,20 +62,20 @@ class _CategorySettings:
     is_auto_publish = fields.Boolean(metadata={"example": False})
     is_active = fields.Boolean(metadata={"example": True})
     attributes = fields.List(fields.Nested(CategoryAttributeSchema))
-    position = fields.Integer(metadata={"example": 0})
+    position = Integer(metadata={"example": 0})
 
 
 class CategoryStaffSchema(_CategorySettings, Schema):
-    id = fields.Integer(metadata={"example": 1})
-    code = fields.String(metadata={"example": "strassenschaeden"})
+    id = Id(metadata={"example": 1})
+    code = Text(metadata={"example": "strassenschaeden"})
     name = Translations(example=_NAME_EXAMPLE)
     description = Translations(example=_DESCRIPTION_EXAMPLE)
-    group = fields.String(allow_none=True, metadata={"example": "Straße und Verkehr"})
-    keywords = fields.List(fields.String(), metadata={"example": ["schlagloch", "pflaster"]})
-    department = fields.String(allow_none=True, metadata={"example": "Tiefbauamt"})
-    contact_retention_days = fields.Integer(allow_none=True, metadata={"example": 180})
-    rejected_photo_retention_days = fields.Integer(allow_none=True, metadata={"example": 30})
-    anonymise_after_days = fields.Integer(allow_none=True, metadata={"example": 730})
+    group = Text(allow_none=True, metadata={"example": "Straße und Verkehr"})
+    keywords = fields.List(Text(), metadata={"example": ["schlagloch", "pflaster"]})
+    department = Text(allow_none=True, metadata={"example": "Tiefbauamt"})
+    contact_retention_days = Integer(allow_none=True, metadata={"example": 180})
+    rejected_photo_retention_days = Integer(allow_none=True, metadata={"example": 30})
+    anonymise_after_days = Integer(allow_none=True, metadata={"example": 730})
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
 
@@ -90,31 +86,31 @@ class CategoryStaffListSchema(Schema):
 
 class _CategoryFields(_CategorySettings, Schema):
     description = Translations(example=_DESCRIPTION_EXAMPLE)
-    group = fields.String(
+    group = Text(
         allow_none=True,
         validate=validate.Length(max=120),
         metadata={"example": "Straße und Verkehr"},
     )
     keywords = fields.List(
-        fields.String(validate=validate.Length(max=60)),
+        Text(validate=validate.Length(max=60)),
         metadata={"example": ["schlagloch", "pflaster"]},
     )
-    department = fields.String(
+    department = Text(
         allow_none=True, validate=validate.Length(max=200), metadata={"example": "Tiefbauamt"}
     )
-    contact_retention_days = fields.Integer(
+    contact_retention_days = Integer(
         allow_none=True, validate=validate.Range(min=1), metadata={"example": 180}
     )
-    rejected_photo_retention_days = fields.Integer(
+    rejected_photo_retention_days = Integer(
         allow_none=True, validate=validate.Range(min=1), metadata={"example": 30}
     )
-    anonymise_after_days = fields.Integer(
+    anonymise_after_days = Integer(
         allow_none=True, validate=validate.Range(min=1), metadata={"example": 730}
     )
 
 
 class CategoryInputSchema(_CategoryFields):
-    code = fields.String(
+    code = Text(
         required=True,
         validate=validate.Length(min=1, max=60),
         metadata={"example": "strassenschaeden"},
@@ -123,13 +119,11 @@ class CategoryInputSchema(_CategoryFields):
 
 
 class CategoryUpdateSchema(_CategoryFields):
-    code = fields.String(
-        validate=validate.Length(min=1, max=60), metadata={"example": "strassenschaeden"}
-    )
+    code = Text(validate=validate.Length(min=1, max=60), metadata={"example": "strassenschaeden"})
     name = Translations(example=_NAME_EXAMPLE)
 
 
 class CategoryDeletedSchema(Schema):
-    result = fields.String(
+    result = Text(
         metadata={"description": "deleted, or deactivated when in use", "example": "deleted"}
     )

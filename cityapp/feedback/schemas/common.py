@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from cityapp.feedback.models import ModerationState, RejectionReason, ReportStatus
+from cityapp.fields import Float, Id, Text
 
 LANGUAGES = ("de", "en", "de-x-ls")
 STATUSES = [s.value for s in ReportStatus]
@@ -23,8 +24,8 @@ STAFF_PHOTO_URL_EXAMPLE = "https://app.musterstadt.example/api/v1/staff/reports/
 
 def Translations(*, required: bool = False, example: dict | None = None, **kw):
     return fields.Dict(
-        keys=fields.String(validate=validate.OneOf(LANGUAGES)),
-        values=fields.String(allow_none=True),
+        keys=Text(validate=validate.OneOf(LANGUAGES)),
+        values=Text(allow_none=True),
         required=required,
         metadata={
             "description": "Keyed by language (de required).",
@@ -41,7 +42,7 @@ def OptionalText(
     metadata = {"example": example}
     if description:
         metadata = {"description": description, **metadata}
-    return fields.String(
+    return Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=max_length) if max_length else None,
@@ -52,7 +53,7 @@ def OptionalText(
 class PlaceFields:
     """Where a report is, as every audience's output shows it (mixed into the schemas)."""
 
-    lat = fields.Float(allow_none=True, metadata={"example": 51.3105})
-    lon = fields.Float(allow_none=True, metadata={"example": 9.4502})
-    address = fields.String(allow_none=True, metadata={"example": ADDRESS_EXAMPLE})
-    district_id = fields.Integer(allow_none=True, metadata={"example": 1})
+    lat = Float(allow_none=True, metadata={"example": 51.3105})
+    lon = Float(allow_none=True, metadata={"example": 9.4502})
+    address = Text(allow_none=True, metadata={"example": ADDRESS_EXAMPLE})
+    district_id = Id(allow_none=True, metadata={"example": 1})

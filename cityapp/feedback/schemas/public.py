@@ -14,7 +14,8 @@ from cityapp.feedback.schemas.common import (
     OptionalText,
     PlaceFields,
 )
-from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
+from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
+from cityapp.http import PageSchema, PaginationQuerySchema
 
 # --- input -----------------------------------------------------------------------------
 
@@ -38,18 +39,18 @@ class ContactInputSchema(Schema):
 
 
 class ReportInputSchema(Schema):
-    category = fields.String(required=True, metadata={"example": "strassenschaeden"})
-    description = fields.String(
+    category = Text(required=True, metadata={"example": "strassenschaeden"})
+    description = Text(
         required=True,
         metadata={"description": "Plain text, ≤ 4000.", "example": REPORT_TEXT_EXAMPLE},
     )
-    lat = fields.Float(
+    lat = Float(
         load_default=None,
         allow_none=True,
         validate=validate.Range(-90, 90),
         metadata={"example": 51.3105},
     )
-    lon = fields.Float(
+    lon = Float(
         load_default=None,
         allow_none=True,
         validate=validate.Range(-180, 180),
@@ -57,7 +58,7 @@ class ReportInputSchema(Schema):
     )
     address = OptionalText(ADDRESS_EXAMPLE, max_length=300)
     attributes = fields.Dict(
-        keys=fields.String(),
+        keys=Text(),
         load_default=dict,
         metadata={
             "description": "Values of the category's attributes, by attribute code.",
@@ -65,7 +66,7 @@ class ReportInputSchema(Schema):
         },
     )
     contact = fields.Nested(ContactInputSchema, load_default=None, allow_none=True)
-    website = fields.String(
+    website = Text(
         load_default=None,
         allow_none=True,
         metadata={"description": "Honeypot for web forms: must stay empty.", "example": ""},
@@ -73,7 +74,7 @@ class ReportInputSchema(Schema):
 
 
 class CommentInputSchema(Schema):
-    comment = fields.String(
+    comment = Text(
         required=True,
         metadata={"example": "Das Schlagloch ist seit dem Regen noch größer geworden."},
     )
@@ -84,7 +85,7 @@ class ReasonInputSchema(Schema):
 
 
 class FlagInputSchema(Schema):
-    reason = fields.String(
+    reason = Text(
         required=True,
         validate=validate.OneOf(FLAG_REASONS),
         metadata={"example": "personal_data"},
@@ -96,16 +97,16 @@ class FlagInputSchema(Schema):
 
 
 class PhotoPublicSchema(Schema):
-    url = fields.String(metadata={"example": f"{PHOTO_URL_EXAMPLE}/display"})
-    thumbnail_url = fields.String(metadata={"example": f"{PHOTO_URL_EXAMPLE}/thumbnail"})
+    url = Text(metadata={"example": f"{PHOTO_URL_EXAMPLE}/display"})
+    thumbnail_url = Text(metadata={"example": f"{PHOTO_URL_EXAMPLE}/thumbnail"})
 
 
 class HistoryEntrySchema(Schema):
-    id = fields.Integer(metadata={"example": 93})
-    kind = fields.String(metadata={"example": "status"})
-    from_status = fields.String(allow_none=True, metadata={"example": "submitted"})
-    to_status = fields.String(allow_none=True, metadata={"example": "acknowledged"})
-    note = fields.String(
+    id = Id(metadata={"example": 93})
+    kind = Text(metadata={"example": "status"})
+    from_status = Text(allow_none=True, metadata={"example": "submitted"})
+    to_status = Text(allow_none=True, metadata={"example": "acknowledged"})
+    note = Text(
         allow_none=True,
         metadata={"example": "Der Bauhof ist informiert und sichert die Stelle ab."},
     )
@@ -115,13 +116,13 @@ class HistoryEntrySchema(Schema):
 class ReportPublicSchema(PlaceFields, Schema):
     """A published report: public text only, never contact data."""
 
-    id = fields.Integer(metadata={"example": 42})
-    category = fields.String(metadata={"example": "strassenschaeden"})
-    category_name = fields.String(metadata={"example": "Straßenschäden"})
-    description = fields.String(metadata={"example": REPORT_TEXT_EXAMPLE})
-    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"example": "acknowledged"})
+    id = Id(metadata={"example": 42})
+    category = Text(metadata={"example": "strassenschaeden"})
+    category_name = Text(metadata={"example": "Straßenschäden"})
+    description = Text(metadata={"example": REPORT_TEXT_EXAMPLE})
+    status = Text(validate=validate.OneOf(STATUSES), metadata={"example": "acknowledged"})
     attributes = fields.Dict(metadata={"example": ATTRIBUTES_EXAMPLE})
-    supporters_count = fields.Integer(metadata={"example": 3})
+    supporters_count = Integer(metadata={"example": 3})
     photos = fields.List(fields.Nested(PhotoPublicSchema))
     expected_at = UTCDateTime(allow_none=True)
     created_at = UTCDateTime()
@@ -137,52 +138,52 @@ class ReportPublicPageSchema(PageSchema):
 
 
 class PossibleDuplicateSchema(Schema):
-    id = fields.Integer(metadata={"example": 38})
-    description = fields.String(metadata={"example": "Schlagloch Marktstraße, Höhe Bäckerei."})
-    status = fields.String(metadata={"example": "acknowledged"})
-    distance_m = fields.Float(metadata={"example": 14.5})
-    supporters_count = fields.Integer(metadata={"example": 2})
+    id = Id(metadata={"example": 38})
+    description = Text(metadata={"example": "Schlagloch Marktstraße, Höhe Bäckerei."})
+    status = Text(metadata={"example": "acknowledged"})
+    distance_m = Float(metadata={"example": 14.5})
+    supporters_count = Integer(metadata={"example": 2})
 
 
 class ReportCreatedSchema(Schema):
-    id = fields.Integer(metadata={"example": 42})
-    tracking_token = fields.String(
+    id = Id(metadata={"example": 42})
+    tracking_token = Text(
         metadata={
             "description": "Shown once; keep it.",
             "example": "crt_EXAMPLE-not-a-real-token-00000000",
         }
     )
-    status = fields.String(metadata={"example": "submitted"})
-    moderation_state = fields.String(metadata={"example": "pending"})
+    status = Text(metadata={"example": "submitted"})
+    moderation_state = Text(metadata={"example": "pending"})
     possible_duplicates = fields.List(fields.Nested(PossibleDuplicateSchema))
 
 
 class ReportTrackSchema(PlaceFields, Schema):
     """What the reporter sees with the tracking token."""
 
-    id = fields.Integer(metadata={"example": 42})
-    category = fields.String(metadata={"example": "strassenschaeden"})
-    category_name = fields.String(metadata={"example": "Straßenschäden"})
-    description = fields.String(metadata={"example": REPORT_TEXT_EXAMPLE})
-    status = fields.String(metadata={"example": "acknowledged"})
-    moderation_state = fields.String(metadata={"example": "published"})
+    id = Id(metadata={"example": 42})
+    category = Text(metadata={"example": "strassenschaeden"})
+    category_name = Text(metadata={"example": "Straßenschäden"})
+    description = Text(metadata={"example": REPORT_TEXT_EXAMPLE})
+    status = Text(metadata={"example": "acknowledged"})
+    moderation_state = Text(metadata={"example": "published"})
     is_public = fields.Boolean(metadata={"example": True})
-    photos_count = fields.Integer(metadata={"example": 1})
-    supporters_count = fields.Integer(metadata={"example": 3})
+    photos_count = Integer(metadata={"example": 1})
+    supporters_count = Integer(metadata={"example": 3})
     expected_at = UTCDateTime(allow_none=True)
     can_reopen = fields.Boolean(metadata={"example": False})
-    merged_into = fields.Integer(allow_none=True, metadata={"example": 38})
+    merged_into = Integer(allow_none=True, metadata={"example": 38})
     history = fields.List(fields.Nested(HistoryEntrySchema))
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
 
 
 class MyReportSchema(Schema):
-    id = fields.Integer(metadata={"example": 42})
-    category = fields.String(metadata={"example": "strassenschaeden"})
-    description = fields.String(metadata={"example": REPORT_TEXT_EXAMPLE})
-    status = fields.String(metadata={"example": "in_progress"})
-    moderation_state = fields.String(metadata={"example": "published"})
+    id = Id(metadata={"example": 42})
+    category = Text(metadata={"example": "strassenschaeden"})
+    description = Text(metadata={"example": REPORT_TEXT_EXAMPLE})
+    status = Text(metadata={"example": "in_progress"})
+    moderation_state = Text(metadata={"example": "published"})
     created_at = UTCDateTime()
     updated_at = UTCDateTime()
 
@@ -192,11 +193,11 @@ class MyReportPageSchema(PageSchema):
 
 
 class SupportResultSchema(Schema):
-    supporters_count = fields.Integer(metadata={"example": 4})
+    supporters_count = Integer(metadata={"example": 4})
     is_new = fields.Boolean(metadata={"example": True})
 
 
 class PublicListQuerySchema(PaginationQuerySchema):
-    category = fields.String()
-    status = fields.String(validate=validate.OneOf(["open", "closed", *STATUSES]))
-    district = fields.Integer()
+    category = Text()
+    status = Text(validate=validate.OneOf(["open", "closed", *STATUSES]))
+    district = Integer()

@@ -19,13 +19,14 @@ from cityapp.feedback.schemas.common import (
     PlaceFields,
 )
 from cityapp.feedback.schemas.public import HistoryEntrySchema
-from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
+from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
+from cityapp.http import PageSchema, PaginationQuerySchema
 
 
 class ContactSchema(Schema):
-    email = fields.String(allow_none=True, metadata={"example": "erika.mustermann@example.org"})
-    name = fields.String(allow_none=True, metadata={"example": "Erika Mustermann"})
-    phone = fields.String(allow_none=True, metadata={"example": "01234 567890"})
+    email = Text(allow_none=True, metadata={"example": "erika.mustermann@example.org"})
+    name = Text(allow_none=True, metadata={"example": "Erika Mustermann"})
+    phone = Text(allow_none=True, metadata={"example": "01234 567890"})
     is_notification_consented = fields.Boolean(metadata={"example": True})
 
 
@@ -53,9 +54,9 @@ class StaffPhotoUrl(fields.String):
 
 
 class PhotoStaffSchema(Schema):
-    id = fields.Integer(metadata={"example": 7})
+    id = Id(metadata={"example": 7})
     url = StaffPhotoUrl(metadata={"example": STAFF_PHOTO_URL_EXAMPLE})
-    sha256 = fields.String(allow_none=True, metadata={"example": SHA256_EXAMPLE})
+    sha256 = Text(allow_none=True, metadata={"example": SHA256_EXAMPLE})
     is_removed = fields.Boolean(metadata={"example": False})
     is_pending = fields.Boolean(
         metadata={"description": "Added later; waits for approval.", "example": False}
@@ -68,52 +69,48 @@ class PhotoStaffSchema(Schema):
             "example": f"{STAFF_PHOTO_URL_EXAMPLE}?version=original",
         },
     )
-    added_by = fields.String(metadata={"example": "reporter"})
+    added_by = Text(metadata={"example": "reporter"})
 
 
 class StaffEventSchema(HistoryEntrySchema):
     # The public schema's "note" again, read from the model (dump only: it is the public_note).
-    note = fields.String(
+    note = Text(
         attribute="public_note",
         dump_only=True,
         allow_none=True,
         metadata={"example": "Der Bauhof ist informiert und sichert die Stelle ab."},
     )
-    public_note = fields.String(
+    public_note = Text(
         allow_none=True,
         metadata={"example": "Der Bauhof ist informiert und sichert die Stelle ab."},
     )
-    internal_note = fields.String(
-        allow_none=True, metadata={"example": "Auftrag an Bauhof, Kolonne Nord."}
-    )
-    actor = fields.String(attribute="actor_label", metadata={"example": "staff:3"})
+    internal_note = Text(allow_none=True, metadata={"example": "Auftrag an Bauhof, Kolonne Nord."})
+    actor = Text(attribute="actor_label", metadata={"example": "staff:3"})
 
 
 class ReportStaffSchema(PlaceFields, Schema):
     """A report as staff see it in the queue (dumped straight from the model)."""
 
-    id = fields.Integer(metadata={"example": 42})
-    category = fields.String(attribute="category.code", metadata={"example": "strassenschaeden"})
-    description = fields.String(metadata={"example": REPORT_TEXT_EXAMPLE})
-    public_description = fields.String(allow_none=True, metadata={"example": REPORT_TEXT_EXAMPLE})
-    status = fields.String(metadata={"example": "in_progress"})
-    moderation_state = fields.String(metadata={"example": "published"})
-    rejection_reason = fields.String(allow_none=True, metadata={"example": "duplicate"})
+    id = Id(metadata={"example": 42})
+    category = Text(attribute="category.code", metadata={"example": "strassenschaeden"})
+    description = Text(metadata={"example": REPORT_TEXT_EXAMPLE})
+    public_description = Text(allow_none=True, metadata={"example": REPORT_TEXT_EXAMPLE})
+    status = Text(metadata={"example": "in_progress"})
+    moderation_state = Text(metadata={"example": "published"})
+    rejection_reason = Text(allow_none=True, metadata={"example": "duplicate"})
     filter_hits = fields.List(
         fields.Dict(),
         metadata={"example": [{"kind": "personal_data", "detail": "phone"}]},
     )
     attributes = fields.Dict(attribute="attribute_values", metadata={"example": ATTRIBUTES_EXAMPLE})
-    source = fields.String(metadata={"example": "app"})
-    department = fields.String(allow_none=True, metadata={"example": "Tiefbauamt"})
-    assignee_id = fields.Integer(allow_none=True, metadata={"example": 4})
-    forwarded_to = fields.String(
-        allow_none=True, metadata={"example": "Straßenmeisterei des Landkreises"}
-    )
-    duplicate_of_id = fields.Integer(allow_none=True, metadata={"example": 38})
+    source = Text(metadata={"example": "app"})
+    department = Text(allow_none=True, metadata={"example": "Tiefbauamt"})
+    assignee_id = Id(allow_none=True, metadata={"example": 4})
+    forwarded_to = Text(allow_none=True, metadata={"example": "Straßenmeisterei des Landkreises"})
+    duplicate_of_id = Id(allow_none=True, metadata={"example": 38})
     expected_at = UTCDateTime(allow_none=True)
-    supporters_count = fields.Integer(metadata={"example": 3})
-    flags_count = fields.Integer(metadata={"example": 0})
+    supporters_count = Integer(metadata={"example": 3})
+    flags_count = Integer(metadata={"example": 0})
     has_contact = fields.Boolean(metadata={"example": True})
     published_at = UTCDateTime(allow_none=True)
     first_response_at = UTCDateTime(allow_none=True)
@@ -145,19 +142,19 @@ class ReportStaffPageSchema(PageSchema):
 
 
 class StaffQuerySchema(PaginationQuerySchema):
-    moderation_state = fields.String(validate=validate.OneOf(MODERATION_STATES))
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    category = fields.String()
-    district = fields.Integer()
-    department = fields.String()
-    assignee_id = fields.Integer()
+    moderation_state = Text(validate=validate.OneOf(MODERATION_STATES))
+    status = Text(validate=validate.OneOf(STATUSES))
+    category = Text()
+    district = Integer()
+    department = Text()
+    assignee_id = Id()
     flagged = fields.Boolean()
-    older_than_days = fields.Integer(validate=validate.Range(min=0))
-    q = fields.String(validate=validate.Length(min=1, max=200))
+    older_than_days = Integer(validate=validate.Range(min=0))
+    q = Text(validate=validate.Length(min=1, max=200))
 
 
 class TransitionInputSchema(Schema):
-    status = fields.String(
+    status = Text(
         required=True, validate=validate.OneOf(STATUSES), metadata={"example": "forwarded"}
     )
     public_note = OptionalText("Die Kreisstraße gehört dem Landkreis; wir haben weitergeleitet.")
@@ -171,15 +168,15 @@ class NoteInputSchema(Schema):
 
 
 class AssignInputSchema(Schema):
-    department = fields.String(
+    department = Text(
         allow_none=True, validate=validate.Length(max=200), metadata={"example": "Tiefbauamt"}
     )
-    assignee_id = fields.Integer(allow_none=True, metadata={"example": 4})
+    assignee_id = Id(allow_none=True, metadata={"example": 4})
     expected_at = UTCDateTime(allow_none=True)
 
 
 class RejectInputSchema(Schema):
-    reason = fields.String(
+    reason = Text(
         required=True,
         validate=validate.OneOf(REJECTION_REASONS),
         metadata={"example": "not_our_responsibility"},
@@ -192,50 +189,50 @@ class HideInputSchema(Schema):
 
 
 class EditInputSchema(Schema):
-    public_description = fields.String(
+    public_description = Text(
         required=True, metadata={"example": "Schlagloch in der Marktstraße vor Hausnummer 12."}
     )
     reason = OptionalText("Name einer Person entfernt.", max_length=500)
 
 
 class MergeInputSchema(Schema):
-    original_id = fields.Integer(required=True, metadata={"example": 38})
+    original_id = Id(required=True, metadata={"example": 38})
 
 
 class BulkInputSchema(Schema):
     ids = fields.List(
-        fields.Integer(),
+        Id(),
         required=True,
         validate=validate.Length(min=1, max=100),
         metadata={"example": [42, 43, 45]},
     )
-    action = fields.String(
+    action = Text(
         required=True,
         validate=validate.OneOf(["assign", "acknowledge", "reject_spam"]),
         metadata={"example": "assign"},
     )
-    department = fields.String(allow_none=True, metadata={"example": "Tiefbauamt"})
-    assignee_id = fields.Integer(allow_none=True, metadata={"example": 4})
+    department = Text(allow_none=True, metadata={"example": "Tiefbauamt"})
+    assignee_id = Id(allow_none=True, metadata={"example": 4})
 
 
 class BulkResultSchema(Schema):
-    done = fields.List(fields.Integer(), metadata={"example": [42, 43]})
+    done = fields.List(Integer(), metadata={"example": [42, 43]})
     failed = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(),
+        keys=Text(),
+        values=Text(),
         metadata={"example": {"45": "No report 45."}},
     )
 
 
 class PhotoQuerySchema(Schema):
-    version = fields.String(load_default="shown", validate=validate.OneOf(["shown", "original"]))
-    variant = fields.String(
+    version = Text(load_default="shown", validate=validate.OneOf(["shown", "original"]))
+    variant = Text(
         load_default="display", validate=validate.OneOf(["original", "display", "thumbnail"])
     )
 
 
 class ExportQuerySchema(Schema):
-    kind = fields.String(load_default="public", validate=validate.OneOf(["public", "full"]))
+    kind = Text(load_default="public", validate=validate.OneOf(["public", "full"]))
 
 
 class StatisticsSchema(Schema):
@@ -245,8 +242,8 @@ class StatisticsSchema(Schema):
     )
     by_district = fields.Dict(metadata={"example": {"1": 15, "2": 6, "none": 2}})
     by_week = fields.Dict(metadata={"example": {"2026-W47": 8, "2026-W48": 15}})
-    median_first_response_hours = fields.Float(allow_none=True, metadata={"example": 5.5})
-    median_resolution_hours = fields.Float(allow_none=True, metadata={"example": 96.0})
+    median_first_response_hours = Float(allow_none=True, metadata={"example": 5.5})
+    median_resolution_hours = Float(allow_none=True, metadata={"example": 96.0})
     backlog = fields.Dict(
         metadata={
             "example": {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,14 @@ from cityapp.auth.service import Actor, record_audit
 from cityapp.db import db, get_or_404
 from cityapp.errors import Conflict, ValidationError
 from cityapp.feedback.models import AttributeType, Report, ReportCategory
+from cityapp.fields import (
+    INT64_MAX,
+    INT64_MIN,
+    MAX_YEAR,
+    MIN_YEAR,
+    check_datetime_range,
+    text_problem,
+)
 
 _CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
 _LIST_TYPES = {AttributeType.SINGLEVALUELIST, AttributeType.MULTIVALUELIST}
@@ -155,6 +164,8 @@ def _coerce(attribute: dict, value: Any) -> Any:
     if datatype in (AttributeType.STRING, AttributeType.TEXT):
         if not isinstance(value, str):
             raise ValueError("a text")
+        if text_problem(value):
+            raise ValueError("text without control characters or lone surrogates")
         limit = 200 if datatype == AttributeType.STRING else 4000
         if len(value) > limit:
             raise ValueError(f"at most {limit} characters")
@@ -162,14 +173,18 @@ def _coerce(attribute: dict, value: Any) -> Any:
     if datatype == AttributeType.NUMBER:
         if isinstance(value, bool):
             raise ValueError("a number")
-        if isinstance(value, int | float):
+        if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX:
+            return value
+        if isinstance(value, float) and math.isfinite(value):
             return value
         if isinstance(value, str):
             try:
                 number = float(value)
             except ValueError:
                 raise ValueError("a number") from None
-            return int(number) if number.is_integer() else number
+            if not math.isfinite(number):
+                raise ValueError("a finite number")
+            return int(number) if number.is_integer() and abs(number) < 2**53 else number
         raise ValueError("a number")
     if datatype == AttributeType.DATETIME:
         if not isinstance(value, str):
@@ -180,6 +195,10 @@ def _coerce(attribute: dict, value: Any) -> Any:
             raise ValueError("an ISO 8601 date-time") from None
         if parsed.tzinfo is None:
             raise ValueError("a date-time with a UTC offset")
+        try:
+            check_datetime_range(parsed)
+        except ValueError:
+            raise ValueError(f"a date-time in the years {MIN_YEAR} to {MAX_YEAR}") from None
         return parsed.isoformat()
     keys = {v["key"] for v in attribute["values"]}
     if datatype == AttributeType.SINGLEVALUELIST:

@@ -3,9 +3,9 @@ the Altstadt) and the device fields that the staff device API and the fleet view
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema
 
-from cityapp.http import UTCDateTime
+from cityapp.fields import Id, Text, UTCDateTime
 from cityapp.kiosks.models import HealthState
 
 MANIFEST_VERSION_EXAMPLE = "05b3abf2579a5eb66403cd78be557fd860633a1fe2103c7642030defe32c657f"
@@ -21,16 +21,16 @@ IDENTIFY_RESULT_EXAMPLE = {"shown_s": 30}
 
 
 class DistrictRefSchema(Schema):
-    id = fields.Integer(metadata={"example": 1})
-    name = fields.String(metadata={"example": "Altstadt"})
+    id = Id(metadata={"example": 1})
+    name = Text(metadata={"example": "Altstadt"})
 
 
 class DeviceStateSchema(Schema):
     """A device's name, liveness and manifest state: the fields every staff view shows."""
 
-    id = fields.Integer(metadata={"example": 1})
-    name = fields.String(metadata={"example": "Marktplatz"})
-    health_state = fields.String(
+    id = Id(metadata={"example": 1})
+    name = Text(metadata={"example": "Marktplatz"})
+    health_state = Text(
         metadata={
             "description": "never, online, stale, offline, standby or degraded.",
             "example": HealthState.ONLINE.value,
@@ -38,11 +38,9 @@ class DeviceStateSchema(Schema):
     )
     health_changed_at = UTCDateTime(allow_none=True, metadata={"example": "2026-11-22T09:58:00Z"})
     last_seen_at = UTCDateTime(allow_none=True, metadata={"example": "2026-11-22T10:00:00Z"})
-    player_version = fields.String(allow_none=True, metadata={"example": "1.0.0"})
-    manifest_version = fields.String(
-        allow_none=True, metadata={"example": MANIFEST_VERSION_EXAMPLE}
-    )
-    reported_manifest_version = fields.String(
+    player_version = Text(allow_none=True, metadata={"example": "1.0.0"})
+    manifest_version = Text(allow_none=True, metadata={"example": MANIFEST_VERSION_EXAMPLE})
+    reported_manifest_version = Text(
         allow_none=True, metadata={"example": OLD_MANIFEST_VERSION_EXAMPLE}
     )
     outdated_since = UTCDateTime(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cityapp.http import UTCDateTime
+from cityapp.fields import Id, Integer, Text, UTCDateTime
 from cityapp.kiosks.schemas.common import (
     ALERT_VERSION_EXAMPLE,
     IDENTIFY_RESULT_EXAMPLE,
@@ -22,23 +22,23 @@ _MEDIA_SHA256_EXAMPLE = "0db564ef880df75fed8abedc56798d1a0d77a8b9f86657876c47525
 
 
 class ScreenSchema(Schema):
-    width = fields.Integer(
+    width = Integer(
         required=True, validate=validate.Range(min=1, max=20000), metadata={"example": 1080}
     )
-    height = fields.Integer(
+    height = Integer(
         required=True, validate=validate.Range(min=1, max=20000), metadata={"example": 1920}
     )
 
 
 class PairingStartSchema(Schema):
-    model = fields.String(
+    model = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=120),
         metadata={"example": "Stele 55 Zoll, Chromium kiosk"},
     )
     screen = fields.Nested(ScreenSchema, load_default=None, allow_none=True)
-    player_version = fields.String(
+    player_version = Text(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=40),
@@ -47,26 +47,22 @@ class PairingStartSchema(Schema):
 
 
 class PairingStartedSchema(Schema):
-    pairing_id = fields.String(
+    pairing_id = Text(
         metadata={
             "description": "Secret the device polls with; keep it private.",
             "example": "cap_EXAMPLE-not-a-real-pairing-id-000000000",
         }
     )
-    code = fields.String(
-        metadata={"description": "Show it large; staff type it in.", "example": "ABCD2345"}
-    )
-    expires_in = fields.Integer(metadata={"example": 600})
-    poll_interval_s = fields.Integer(metadata={"example": 5})
+    code = Text(metadata={"description": "Show it large; staff type it in.", "example": "ABCD2345"})
+    expires_in = Integer(metadata={"example": 600})
+    poll_interval_s = Integer(metadata={"example": 5})
 
 
 class PairingStatusSchema(Schema):
-    status = fields.String(metadata={"description": "waiting or paired", "example": "waiting"})
-    expires_in = fields.Integer(
-        metadata={"description": "While waiting: seconds left.", "example": 540}
-    )
-    device_id = fields.Integer(metadata={"description": "Once paired.", "example": 1})
-    device_secret = fields.String(
+    status = Text(metadata={"description": "waiting or paired", "example": "waiting"})
+    expires_in = Integer(metadata={"description": "While waiting: seconds left.", "example": 540})
+    device_id = Id(metadata={"description": "Once paired.", "example": 1})
+    device_secret = Text(
         metadata={
             "description": "Once paired, exactly once: the bearer secret of the device.",
             "example": "cad_EXAMPLE-not-a-real-device-secret-000000",
@@ -78,23 +74,23 @@ class PairingStatusSchema(Schema):
 
 
 class PollSettingsSchema(Schema):
-    manifest_s = fields.Integer(metadata={"example": 60})
-    heartbeat_s = fields.Integer(metadata={"example": 30})
-    jitter_pct = fields.Integer(metadata={"example": 20})
+    manifest_s = Integer(metadata={"example": 60})
+    heartbeat_s = Integer(metadata={"example": 30})
+    jitter_pct = Integer(metadata={"example": 20})
 
 
 class ManifestSchema(Schema):
     """The resolved state of one device (see docs/kiosks.md for every field)."""
 
-    schema = fields.Integer(metadata={"example": 1})
-    version = fields.String(
+    schema = Integer(metadata={"example": 1})
+    version = Text(
         metadata={
             "description": "SHA-256 of the canonical JSON.",
             "example": MANIFEST_VERSION_EXAMPLE,
         }
     )
     generated_at = UTCDateTime()
-    timezone = fields.String(metadata={"example": "Europe/Berlin"})
+    timezone = Text(metadata={"example": "Europe/Berlin"})
     valid_until = UTCDateTime(metadata={"description": "Look-ahead end (48 h)."})
     next_change_at = UTCDateTime(allow_none=True)
     poll = fields.Nested(PollSettingsSchema)
@@ -159,20 +155,20 @@ class ManifestSchema(Schema):
             ]
         },
     )
-    alert_version = fields.String(metadata={"example": ALERT_VERSION_EXAMPLE})
+    alert_version = Text(metadata={"example": ALERT_VERSION_EXAMPLE})
     assets = fields.List(
-        fields.String(),
+        Text(),
         metadata={"description": "sha256 of media to keep.", "example": [_MEDIA_SHA256_EXAMPLE]},
     )
 
 
 class StorageSchema(Schema):
-    used_bytes = fields.Integer(validate=validate.Range(min=0), metadata={"example": 73400320})
-    free_bytes = fields.Integer(validate=validate.Range(min=0), metadata={"example": 2147483648})
+    used_bytes = Integer(validate=validate.Range(min=0), metadata={"example": 73400320})
+    free_bytes = Integer(validate=validate.Range(min=0), metadata={"example": 2147483648})
 
 
 class CommandResultInputSchema(Schema):
-    status = fields.String(
+    status = Text(
         required=True, validate=validate.OneOf(["done", "failed"]), metadata={"example": "done"}
     )
     result = fields.Dict(
@@ -182,29 +178,29 @@ class CommandResultInputSchema(Schema):
 
 
 class HeartbeatCommandResultSchema(CommandResultInputSchema):
-    id = fields.Integer(required=True, metadata={"example": 15})
+    id = Id(required=True, metadata={"example": 15})
 
 
 class HeartbeatSchema(Schema):
-    manifest_version = fields.String(
+    manifest_version = Text(
         allow_none=True, validate=_SHA, metadata={"example": MANIFEST_VERSION_EXAMPLE}
     )
-    alert_version = fields.String(
+    alert_version = Text(
         allow_none=True, validate=_SHA, metadata={"example": ALERT_VERSION_EXAMPLE}
     )
-    player_version = fields.String(validate=validate.Length(max=40), metadata={"example": "1.0.0"})
-    uptime_s = fields.Integer(validate=validate.Range(min=0), metadata={"example": 86400})
-    mode = fields.String(
+    player_version = Text(validate=validate.Length(max=40), metadata={"example": "1.0.0"})
+    uptime_s = Integer(validate=validate.Range(min=0), metadata={"example": 86400})
+    mode = Text(
         validate=validate.OneOf(["playing", "alert", "standby", "pairing"]),
         metadata={"example": "playing"},
     )
-    current_item = fields.String(
+    current_item = Text(
         allow_none=True, validate=validate.Length(max=100), metadata={"example": "news:42"}
     )
     screen_on = fields.Boolean(metadata={"example": True})
     storage = fields.Nested(StorageSchema)
     errors = fields.List(
-        fields.String(validate=validate.Length(max=500)),
+        Text(validate=validate.Length(max=500)),
         validate=validate.Length(max=50),
         metadata={"example": ["media cache: QuotaExceededError"]},
     )
@@ -214,32 +210,32 @@ class HeartbeatSchema(Schema):
 
 
 class DeviceCommandOutSchema(Schema):
-    id = fields.Integer(metadata={"example": 15})
-    type = fields.String(metadata={"example": "reload"})
+    id = Id(metadata={"example": 15})
+    type = Text(metadata={"example": "reload"})
     payload = fields.Dict(metadata={"example": {}})  # a reload carries no payload
     expires_at = UTCDateTime()
 
 
 class HeartbeatReplySchema(Schema):
     server_time = UTCDateTime()
-    manifest_version = fields.String(metadata={"example": MANIFEST_VERSION_EXAMPLE})
-    alert_version = fields.String(metadata={"example": ALERT_VERSION_EXAMPLE})
+    manifest_version = Text(metadata={"example": MANIFEST_VERSION_EXAMPLE})
+    alert_version = Text(metadata={"example": ALERT_VERSION_EXAMPLE})
     commands = fields.List(fields.Nested(DeviceCommandOutSchema))
     poll = fields.Nested(PollSettingsSchema)
 
 
 class CommandResultReplySchema(Schema):
-    id = fields.Integer(metadata={"example": 15})
-    status = fields.String(metadata={"example": "done"})
+    id = Id(metadata={"example": 15})
+    status = Text(metadata={"example": "done"})
     recorded = fields.Boolean(
         metadata={"description": "False when the result was known.", "example": True}
     )
 
 
 class VoteInputSchema(Schema):
-    survey_id = fields.Integer(required=True, metadata={"example": 7})
-    option_id = fields.Integer(required=True, metadata={"example": 8})
-    interaction_id = fields.String(
+    survey_id = Id(required=True, metadata={"example": 7})
+    option_id = Id(required=True, metadata={"example": 8})
+    interaction_id = Text(
         required=True,
         validate=validate.Length(min=1, max=100),
         metadata={
@@ -250,6 +246,6 @@ class VoteInputSchema(Schema):
 
 
 class VoteReplySchema(Schema):
-    survey_id = fields.Integer(metadata={"example": 7})
-    option_id = fields.Integer(metadata={"example": 8})
+    survey_id = Id(metadata={"example": 7})
+    option_id = Id(metadata={"example": 8})
     recorded = fields.Boolean(metadata={"example": True})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
+from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
+from cityapp.http import PageSchema, PaginationQuerySchema
 from cityapp.kiosks.schemas.common import DeviceStateSchema, DistrictRefSchema
 
 
@@ -15,7 +16,7 @@ class FleetDeviceSchema(DeviceStateSchema):
 
 
 class IncidentRefSchema(Schema):
-    id = fields.Integer(metadata={"example": 7})
+    id = Id(metadata={"example": 7})
     opened_at = UTCDateTime(metadata={"example": "2026-11-22T09:05:00Z"})
     offline_since = UTCDateTime(metadata={"example": "2026-11-22T09:00:00Z"})
 
@@ -33,13 +34,13 @@ class AttentionSchema(Schema):
 
 class FleetOverviewSchema(Schema):
     generated_at = UTCDateTime()
-    total = fields.Integer(metadata={"description": "Active devices.", "example": 3})
-    revoked = fields.Integer(
+    total = Integer(metadata={"description": "Active devices.", "example": 3})
+    revoked = Integer(
         metadata={"description": "Revoked devices (not counted above).", "example": 1}
     )
     counts = fields.Dict(
-        keys=fields.String(),
-        values=fields.Integer(),
+        keys=Text(),
+        values=Integer(),
         metadata={
             "description": "Active devices per health state (every state present).",
             "example": {
@@ -52,13 +53,13 @@ class FleetOverviewSchema(Schema):
             },
         },
     )
-    open_incidents = fields.Integer(metadata={"example": 1})
-    manifest_outdated = fields.Integer(
+    open_incidents = Integer(metadata={"example": 1})
+    manifest_outdated = Integer(
         metadata={"description": "Active devices on an outdated manifest.", "example": 0}
     )
     player_versions = fields.Dict(
-        keys=fields.String(),
-        values=fields.Integer(),
+        keys=Text(),
+        values=Integer(),
         metadata={"description": "Active devices per player version.", "example": {"1.0.0": 2}},
     )
     attention = fields.List(
@@ -74,12 +75,10 @@ class FleetOverviewSchema(Schema):
 
 
 class IncidentSchema(Schema):
-    id = fields.Integer(metadata={"example": 7})
-    device_id = fields.Integer(metadata={"example": 3})
-    device_name = fields.String(attribute="device.name", metadata={"example": "Schule Südhang"})
-    state = fields.String(
-        metadata={"description": "The state that caused it.", "example": "offline"}
-    )
+    id = Id(metadata={"example": 7})
+    device_id = Id(metadata={"example": 3})
+    device_name = Text(attribute="device.name", metadata={"example": "Schule Südhang"})
+    state = Text(metadata={"description": "The state that caused it.", "example": "offline"})
     is_open = fields.Boolean(metadata={"example": False})
     opened_at = UTCDateTime(metadata={"example": "2026-11-22T09:05:00Z"})
     offline_since = UTCDateTime(metadata={"example": "2026-11-22T09:00:00Z"})
@@ -87,24 +86,20 @@ class IncidentSchema(Schema):
         allow_none=True, metadata={"description": "The device's last heartbeat at opening."}
     )
     closed_at = UTCDateTime(allow_none=True)
-    close_reason = fields.String(
+    close_reason = Text(
         allow_none=True, metadata={"description": "recovered or revoked", "example": "recovered"}
     )
-    recovered_state = fields.String(
+    recovered_state = Text(
         allow_none=True,
         metadata={"description": "Health state when it recovered.", "example": "online"},
     )
-    recovered_player_version = fields.String(allow_none=True, metadata={"example": "1.0.1"})
-    downtime_s = fields.Integer(
+    recovered_player_version = Text(allow_none=True, metadata={"example": "1.0.1"})
+    downtime_s = Integer(
         allow_none=True,
         metadata={"description": "From offline to recovery (closed only).", "example": 5400},
     )
-    open_mail_id = fields.Integer(
-        allow_none=True, metadata={"description": "Outbox message.", "example": 31}
-    )
-    close_mail_id = fields.Integer(
-        allow_none=True, metadata={"description": "Outbox message.", "example": 32}
-    )
+    open_mail_id = Id(allow_none=True, metadata={"description": "Outbox message.", "example": 31})
+    close_mail_id = Id(allow_none=True, metadata={"description": "Outbox message.", "example": 32})
 
 
 class IncidentPageSchema(PageSchema):
@@ -112,12 +107,12 @@ class IncidentPageSchema(PageSchema):
 
 
 class IncidentQuerySchema(PaginationQuerySchema):
-    state = fields.String(
+    state = Text(
         load_default=None,
         validate=validate.OneOf(["open", "closed"]),
         metadata={"description": "open or closed (default: both)."},
     )
-    device_id = fields.Integer(load_default=None)
+    device_id = Id(load_default=None)
 
 
 class AvailabilityQuerySchema(Schema):
@@ -141,35 +136,35 @@ class AvailabilityDaySchema(Schema):
     day = fields.Date(
         metadata={"description": "Local day (Europe/Berlin).", "example": "2026-11-21"}
     )
-    seconds_expected = fields.Integer(
+    seconds_expected = Integer(
         metadata={
             "description": "Operating hours minus night mode, since the first heartbeat.",
             "example": 57600,
         }
     )
-    seconds_online = fields.Integer(
+    seconds_online = Integer(
         metadata={
             "description": "Of those, seconds in online, degraded or stale.",
             "example": 57000,
         }
     )
-    ratio = fields.Float(allow_none=True, metadata={"example": 0.9896})
-    incidents_opened = fields.Integer(metadata={"example": 0})
+    ratio = Float(allow_none=True, metadata={"example": 0.9896})
+    incidents_opened = Integer(metadata={"example": 0})
     is_complete = fields.Boolean(
         metadata={"description": "False for today (figures so far).", "example": True}
     )
 
 
 class AvailabilityTotalsSchema(Schema):
-    seconds_expected = fields.Integer(metadata={"example": 1728000})
-    seconds_online = fields.Integer(metadata={"example": 1709600})
-    ratio = fields.Float(allow_none=True, metadata={"example": 0.9894})
-    incidents_opened = fields.Integer(metadata={"example": 2})
+    seconds_expected = Integer(metadata={"example": 1728000})
+    seconds_online = Integer(metadata={"example": 1709600})
+    ratio = Float(allow_none=True, metadata={"example": 0.9894})
+    incidents_opened = Integer(metadata={"example": 2})
 
 
 class AvailabilitySchema(Schema):
-    device_id = fields.Integer(metadata={"example": 1})
-    timezone = fields.String(metadata={"example": "Europe/Berlin"})
+    device_id = Id(metadata={"example": 1})
+    timezone = Text(metadata={"example": "Europe/Berlin"})
     from_ = fields.Date(
         data_key="from", attribute="from", allow_none=True, metadata={"example": "2026-10-24"}
     )

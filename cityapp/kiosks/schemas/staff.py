@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
+from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
+from cityapp.http import PageSchema, PaginationQuerySchema
 from cityapp.kiosks.models import CommandStatus, CommandType, DeviceStatus, HealthState, Orientation
 from cityapp.kiosks.schemas.common import (
     ALERT_VERSION_EXAMPLE,
@@ -25,22 +26,16 @@ class SettingsField(fields.Dict):
 
 
 class _DeviceFields(Schema):
-    name = fields.String(
-        validate=validate.Length(min=1, max=120), metadata={"example": "Marktplatz"}
-    )
-    district_id = fields.Integer(allow_none=True, metadata={"example": 1})
-    lat = fields.Float(
-        allow_none=True, validate=validate.Range(-90, 90), metadata={"example": 51.3127}
-    )
-    lon = fields.Float(
-        allow_none=True, validate=validate.Range(-180, 180), metadata={"example": 9.4797}
-    )
+    name = Text(validate=validate.Length(min=1, max=120), metadata={"example": "Marktplatz"})
+    district_id = Id(allow_none=True, metadata={"example": 1})
+    lat = Float(allow_none=True, validate=validate.Range(-90, 90), metadata={"example": 51.3127})
+    lon = Float(allow_none=True, validate=validate.Range(-180, 180), metadata={"example": 9.4797})
     groups = fields.List(
-        fields.String(validate=validate.Length(min=1, max=60)),
+        Text(validate=validate.Length(min=1, max=60)),
         validate=validate.Length(max=20),
         metadata={"example": ["innenstadt", "wahlinfo"]},
     )
-    orientation = fields.String(
+    orientation = Text(
         validate=validate.OneOf([o.value for o in Orientation]), metadata={"example": "portrait"}
     )
     schedule = fields.Dict(
@@ -53,29 +48,29 @@ class _DeviceFields(Schema):
 
 
 class ClaimInputSchema(_DeviceFields):
-    code = fields.String(
+    code = Text(
         required=True, validate=validate.Length(min=8, max=12), metadata={"example": "ABCD2345"}
     )
-    name = fields.String(
+    name = Text(
         required=True, validate=validate.Length(min=1, max=120), metadata={"example": "Marktplatz"}
     )
 
 
 class DeviceUpdateSchema(_DeviceFields):
-    resolution = fields.String(
+    resolution = Text(
         allow_none=True, validate=validate.Length(max=20), metadata={"example": "1080x1920"}
     )
 
 
 class DeviceSchema(DeviceStateSchema):
-    district_id = fields.Integer(allow_none=True, metadata={"example": 1})
-    lat = fields.Float(allow_none=True, metadata={"example": 51.3127})
-    lon = fields.Float(allow_none=True, metadata={"example": 9.4797})
-    groups = fields.List(fields.String(), metadata={"example": ["innenstadt", "wahlinfo"]})
-    orientation = fields.String(metadata={"example": "portrait"})
-    resolution = fields.String(allow_none=True, metadata={"example": "1080x1920"})
-    model = fields.String(allow_none=True, metadata={"example": "Stele 55 Zoll, Chromium kiosk"})
-    status = fields.String(metadata={"example": DeviceStatus.ACTIVE.value})
+    district_id = Id(allow_none=True, metadata={"example": 1})
+    lat = Float(allow_none=True, metadata={"example": 51.3127})
+    lon = Float(allow_none=True, metadata={"example": 9.4797})
+    groups = fields.List(Text(), metadata={"example": ["innenstadt", "wahlinfo"]})
+    orientation = Text(metadata={"example": "portrait"})
+    resolution = Text(allow_none=True, metadata={"example": "1080x1920"})
+    model = Text(allow_none=True, metadata={"example": "Stele 55 Zoll, Chromium kiosk"})
+    status = Text(metadata={"example": DeviceStatus.ACTIVE.value})
     is_paired = fields.Method(
         "_is_paired", metadata={"description": "Collected its secret.", "example": True}
     )
@@ -120,14 +115,14 @@ class DevicePageSchema(PageSchema):
 
 
 class DeviceListQuerySchema(PaginationQuerySchema):
-    status = fields.String(validate=validate.OneOf([s.value for s in DeviceStatus]))
-    health_state = fields.String(validate=validate.OneOf([s.value for s in HealthState]))
-    district_id = fields.Integer()
-    group = fields.String(validate=validate.Length(max=60))
+    status = Text(validate=validate.OneOf([s.value for s in DeviceStatus]))
+    health_state = Text(validate=validate.OneOf([s.value for s in HealthState]))
+    district_id = Id()
+    group = Text(validate=validate.Length(max=60))
 
 
 class RevokeInputSchema(Schema):
-    reason = fields.String(
+    reason = Text(
         load_default="",
         validate=validate.Length(max=500),
         metadata={"example": "Stele wegen Umbau des Marktplatzes abgebaut."},
@@ -135,11 +130,11 @@ class RevokeInputSchema(Schema):
 
 
 class CommandInputSchema(Schema):
-    type = fields.String(
+    type = Text(
         required=True, validate=validate.OneOf(_COMMAND_TYPES), metadata={"example": "identify"}
     )
     payload = fields.Dict(load_default=dict, metadata={"example": IDENTIFY_PAYLOAD_EXAMPLE})
-    ttl_s = fields.Integer(
+    ttl_s = Integer(
         load_default=None,
         allow_none=True,
         validate=validate.Range(min=30, max=7 * 24 * 3600),
@@ -148,17 +143,17 @@ class CommandInputSchema(Schema):
 
 
 class CommandSchema(Schema):
-    id = fields.Integer(metadata={"example": 15})
-    device_id = fields.Integer(metadata={"example": 1})
-    type = fields.String(metadata={"example": "identify"})
+    id = Id(metadata={"example": 15})
+    device_id = Id(metadata={"example": 1})
+    type = Text(metadata={"example": "identify"})
     payload = fields.Dict(metadata={"example": IDENTIFY_PAYLOAD_EXAMPLE})
     status = fields.Method("_status", metadata={"example": CommandStatus.PENDING.value})
     expires_at = UTCDateTime()
     delivered_at = UTCDateTime(allow_none=True)
-    delivery_count = fields.Integer(metadata={"example": 1})
+    delivery_count = Integer(metadata={"example": 1})
     completed_at = UTCDateTime(allow_none=True)
     result = fields.Dict(allow_none=True, metadata={"example": IDENTIFY_RESULT_EXAMPLE})
-    created_by_id = fields.Integer(allow_none=True, metadata={"example": 3})
+    created_by_id = Id(allow_none=True, metadata={"example": 3})
     created_at = UTCDateTime()
 
     def _status(self, command) -> str:

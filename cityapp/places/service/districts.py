@@ -10,6 +10,7 @@ from sqlalchemy import select
 from cityapp.auth.service import Actor, record_audit
 from cityapp.db import db, get_or_404
 from cityapp.errors import Conflict, ValidationError
+from cityapp.fields import parse_id
 from cityapp.places.models import District
 from cityapp.places.service.area import parse_area
 from cityapp.places.service.lookup import invalidate_district_cache
@@ -31,7 +32,8 @@ def get_district(district_id: int) -> District:
 def find_district(ref: str) -> District | None:
     """A district by id ("3") or slug ("altstadt")."""
     if ref.isdigit():
-        return db.session.get(District, int(ref))
+        district_id = parse_id(ref)
+        return db.session.get(District, district_id) if district_id else None
     return db.session.scalar(select(District).where(District.slug == ref))
 
 

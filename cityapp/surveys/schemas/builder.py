@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from cityapp.http import PageSchema, PaginationQuerySchema, UTCDateTime
+from cityapp.fields import Id, Integer, Text, UTCDateTime
+from cityapp.http import PageSchema, PaginationQuerySchema
 from cityapp.surveys.models import Channel, ResubmissionPolicy, ResultsVisibility
 from cityapp.surveys.schemas.common import (
     CHANNELS,
@@ -43,7 +44,7 @@ class SurveyInputSchema(Schema):
     opens_at = UTCDateTime(load_default=None, allow_none=True)
     closes_at = UTCDateTime(load_default=None, allow_none=True)
     channels = fields.List(
-        fields.String(validate=validate.OneOf(CHANNELS)),
+        Text(validate=validate.OneOf(CHANNELS)),
         load_default=lambda: [Channel.APP.value],
         validate=validate.Length(min=1, max=3),
         metadata={
@@ -51,12 +52,12 @@ class SurveyInputSchema(Schema):
             "example": ["app", "web"],
         },
     )
-    results_visibility = fields.String(
+    results_visibility = Text(
         load_default=ResultsVisibility.AFTER_CLOSE.value,
         validate=validate.OneOf(VISIBILITY),
         metadata={"example": "after_close"},
     )
-    resubmission = fields.String(
+    resubmission = Text(
         load_default=ResubmissionPolicy.REPLACE.value,
         validate=validate.OneOf(RESUBMISSION),
         metadata={
@@ -64,7 +65,7 @@ class SurveyInputSchema(Schema):
             "example": "replace",
         },
     )
-    district_threshold = fields.Integer(
+    district_threshold = Integer(
         load_default=None,
         allow_none=True,
         validate=validate.Range(min=2, max=1000),
@@ -74,7 +75,7 @@ class SurveyInputSchema(Schema):
         },
     )
     district_ids = fields.List(
-        fields.Integer(),
+        Id(),
         load_default=list,
         validate=validate.Length(max=200),
         metadata={
@@ -92,28 +93,22 @@ class SurveyUpdateSchema(Schema):
     opens_at = UTCDateTime(allow_none=True)
     closes_at = UTCDateTime(allow_none=True)
     channels = fields.List(
-        fields.String(validate=validate.OneOf(CHANNELS)),
+        Text(validate=validate.OneOf(CHANNELS)),
         validate=validate.Length(min=1, max=3),
         metadata={"example": ["app", "web"]},
     )
-    results_visibility = fields.String(
-        validate=validate.OneOf(VISIBILITY), metadata={"example": "live"}
-    )
-    resubmission = fields.String(
-        validate=validate.OneOf(RESUBMISSION), metadata={"example": "reject"}
-    )
-    district_threshold = fields.Integer(
+    results_visibility = Text(validate=validate.OneOf(VISIBILITY), metadata={"example": "live"})
+    resubmission = Text(validate=validate.OneOf(RESUBMISSION), metadata={"example": "reject"})
+    district_threshold = Integer(
         allow_none=True, validate=validate.Range(min=2, max=1000), metadata={"example": 10}
     )
     district_ids = fields.List(
-        fields.Integer(), validate=validate.Length(max=200), metadata={"example": [1, 2]}
+        Id(), validate=validate.Length(max=200), metadata={"example": [1, 2]}
     )
 
 
 class OptionInputSchema(Schema):
-    id = fields.Integer(
-        metadata={"description": "Keep an existing option (updates only).", "example": 7}
-    )
+    id = Id(metadata={"description": "Keep an existing option (updates only).", "example": 7})
     label = Translation(
         required=True,
         max_length=200,
@@ -132,16 +127,16 @@ class _QuestionFields(Schema):
         metadata={"example": {"de": "Bis zu drei Antworten.", "en": "Up to three answers."}},
     )
     is_required = fields.Boolean(metadata={"example": True})
-    min_selections = fields.Integer(
+    min_selections = Integer(
         allow_none=True, validate=validate.Range(min=0, max=100), metadata={"example": 1}
     )
-    max_selections = fields.Integer(
+    max_selections = Integer(
         allow_none=True, validate=validate.Range(min=1, max=100), metadata={"example": 3}
     )
-    scale_min = fields.Integer(
+    scale_min = Integer(
         allow_none=True, validate=validate.Range(min=-10, max=100), metadata={"example": 1}
     )
-    scale_max = fields.Integer(
+    scale_max = Integer(
         allow_none=True, validate=validate.Range(min=-10, max=100), metadata={"example": 5}
     )
     scale_min_label = Translation(
@@ -154,7 +149,7 @@ class _QuestionFields(Schema):
         max_length=100,
         metadata={"example": {"de": "sehr zufrieden", "en": "very satisfied"}},
     )
-    max_length = fields.Integer(
+    max_length = Integer(
         allow_none=True, validate=validate.Range(min=1, max=1000), metadata={"example": 500}
     )
     condition = fields.Dict(
@@ -169,20 +164,20 @@ class _QuestionFields(Schema):
 
 
 class QuestionInputSchema(_QuestionFields):
-    type = fields.String(
+    type = Text(
         required=True, validate=validate.OneOf(TYPES), metadata={"example": "multiple_choice"}
     )
     title = Translation(required=True, max_length=500, metadata={"example": _QUESTION_EXAMPLE})
 
 
 class QuestionUpdateSchema(_QuestionFields):
-    type = fields.String(validate=validate.OneOf(TYPES), metadata={"example": "multiple_choice"})
+    type = Text(validate=validate.OneOf(TYPES), metadata={"example": "multiple_choice"})
     title = Translation(max_length=500, metadata={"example": _QUESTION_EXAMPLE})
 
 
 class ReorderInputSchema(Schema):
     question_ids = fields.List(
-        fields.Integer(),
+        Id(),
         required=True,
         validate=validate.Length(min=1, max=200),
         metadata={"example": [23, 21, 22]},
@@ -190,8 +185,8 @@ class ReorderInputSchema(Schema):
 
 
 class OptionStaffSchema(Schema):
-    id = fields.Integer(metadata={"example": 7})
-    position = fields.Integer(metadata={"example": 1})
+    id = Id(metadata={"example": 7})
+    position = Integer(metadata={"example": 1})
     label = fields.Dict(
         metadata={"example": {"de": "Mehr Bäume und Bänke", "en": "More trees and benches"}}
     )
@@ -199,19 +194,19 @@ class OptionStaffSchema(Schema):
 
 
 class QuestionStaffSchema(Schema):
-    id = fields.Integer(metadata={"example": 21})
-    position = fields.Integer(metadata={"example": 1})
-    type = fields.String(metadata={"enum": TYPES, "example": "multiple_choice"})
+    id = Id(metadata={"example": 21})
+    position = Integer(metadata={"example": 1})
+    type = Text(metadata={"enum": TYPES, "example": "multiple_choice"})
     title = fields.Dict(metadata={"example": _QUESTION_EXAMPLE})
     help_text = fields.Dict(
         allow_none=True,
         metadata={"example": {"de": "Bis zu drei Antworten.", "en": "Up to three answers."}},
     )
     is_required = fields.Boolean(metadata={"example": True})
-    min_selections = fields.Integer(allow_none=True, metadata={"example": 1})
-    max_selections = fields.Integer(allow_none=True, metadata={"example": 3})
-    scale_min = fields.Integer(allow_none=True, metadata={"example": 1})
-    scale_max = fields.Integer(allow_none=True, metadata={"example": 5})
+    min_selections = Integer(allow_none=True, metadata={"example": 1})
+    max_selections = Integer(allow_none=True, metadata={"example": 3})
+    scale_min = Integer(allow_none=True, metadata={"example": 1})
+    scale_max = Integer(allow_none=True, metadata={"example": 5})
     scale_min_label = fields.Dict(
         allow_none=True,
         metadata={"example": {"de": "gar nicht zufrieden", "en": "not satisfied at all"}},
@@ -219,7 +214,7 @@ class QuestionStaffSchema(Schema):
     scale_max_label = fields.Dict(
         allow_none=True, metadata={"example": {"de": "sehr zufrieden", "en": "very satisfied"}}
     )
-    max_length = fields.Integer(allow_none=True, metadata={"example": 500})
+    max_length = Integer(allow_none=True, metadata={"example": 500})
     condition = fields.Dict(allow_none=True, metadata={"example": _CONDITION_EXAMPLE})
     options = fields.List(fields.Nested(OptionStaffSchema))
 
@@ -227,26 +222,22 @@ class QuestionStaffSchema(Schema):
 class SurveyStaffSchema(Schema):
     """A survey as editors see it: every translation, settings and counters."""
 
-    id = fields.Integer(metadata={"example": 7})
+    id = Id(metadata={"example": 7})
     title = fields.Dict(metadata={"example": _TITLE_EXAMPLE})
     description = fields.Dict(allow_none=True, metadata={"example": _DESCRIPTION_EXAMPLE})
-    status = fields.String(
-        metadata={"enum": STATUSES, "description": "As stored.", "example": "scheduled"}
-    )
+    status = Text(metadata={"enum": STATUSES, "description": "As stored.", "example": "scheduled"})
     effective_status = fields.Method(
         "_effective_status",
         metadata={"description": "The status now, by the dates.", "example": "open"},
     )
     opens_at = UTCDateTime(allow_none=True)
     closes_at = UTCDateTime(allow_none=True)
-    channels = fields.List(
-        fields.String(metadata={"enum": CHANNELS}), metadata={"example": ["app", "web"]}
-    )
-    results_visibility = fields.String(metadata={"enum": VISIBILITY, "example": "after_close"})
-    resubmission = fields.String(metadata={"enum": RESUBMISSION, "example": "replace"})
-    district_threshold = fields.Integer(allow_none=True, metadata={"example": 10})
+    channels = fields.List(Text(metadata={"enum": CHANNELS}), metadata={"example": ["app", "web"]})
+    results_visibility = Text(metadata={"enum": VISIBILITY, "example": "after_close"})
+    resubmission = Text(metadata={"enum": RESUBMISSION, "example": "replace"})
+    district_threshold = Integer(allow_none=True, metadata={"example": 10})
     district_ids = fields.Method("_district_ids", metadata={"example": [1, 2]})
-    ballot_count = fields.Integer(metadata={"example": 214})
+    ballot_count = Integer(metadata={"example": 214})
     is_frozen = fields.Boolean(
         attribute="has_ballots",
         metadata={
@@ -275,14 +266,14 @@ class SurveyStaffPageSchema(PageSchema):
 
 
 class SurveyStaffQuerySchema(PaginationQuerySchema):
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = Text(validate=validate.OneOf(STATUSES))
 
 
 class ValidationReportSchema(Schema):
     is_valid = fields.Boolean(metadata={"example": False})
     errors = fields.Dict(
-        keys=fields.String(),
-        values=fields.List(fields.String()),
+        keys=Text(),
+        values=fields.List(Text()),
         metadata={
             "example": {
                 "closes_at": ["Must be after opens_at."],

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from marshmallow import ValidationError, fields
 
+from cityapp.fields import Text
 from cityapp.surveys.models import (
     Channel,
     QuestionType,
@@ -30,7 +31,7 @@ class Translation(fields.Dict):
         kwargs.setdefault("metadata", {}).setdefault(
             "example", {"de": "Wie zufrieden sind Sie?", "en": "How satisfied are you?"}
         )
-        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
+        super().__init__(keys=Text(), values=Text(), **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, str]:
         result = super()._deserialize(value, attr, data, **kwargs)
