@@ -67,7 +67,8 @@ def load_config(app: Flask, config: str | type[Config] | Mapping[str, Any] | Non
 
 def register_extensions(app: Flask) -> None:
     from cityapp.auth.permissions import register_auth
-    from cityapp.http import assign_request_id, register_http
+    from cityapp.http import register_http
+    from cityapp.http.checks import assign_request_id
     from cityapp.kiosks.device_auth import register_device_auth
     from cityapp.models import MODELS
 

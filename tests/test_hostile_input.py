@@ -227,7 +227,7 @@ def test_deep_json_in_multipart_data_is_refused(client) -> None:
 
 
 def test_brackets_inside_strings_do_not_count(app) -> None:
-    from cityapp.http import json_depth_exceeds
+    from cityapp.http.json_guard import json_depth_exceeds
 
     assert not json_depth_exceeds('{"a": "' + "[" * 100 + '\\""}', 32)
     assert json_depth_exceeds("[" * 33 + "]" * 33, 32)
@@ -316,7 +316,7 @@ def test_heartbeat_refuses_surrogates_and_huge_numbers(pair) -> None:  # noqa: F
 def test_xml_serialiser_drops_what_xml_cannot_hold() -> None:
     from xml.etree import ElementTree as ET
 
-    from cityapp.http import xml_bytes
+    from cityapp.http.xml_output import xml_bytes
 
     element = ET.Element("root", note="a\x00b")
     ET.SubElement(element, "child").text = "bad\x01\ud800text"

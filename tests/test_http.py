@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from cityapp import create_app
 from cityapp.auth.models import AuditEntry, StaffUser
 from cityapp.db import db
-from cityapp.http import negotiate_language, pick_translation
+from cityapp.http.languages import negotiate_language, pick_translation
 from tests.conftest import assert_problem
 
 USERS = "/api/v1/staff/users"
@@ -150,7 +150,7 @@ def test_cursor_signed_with_another_secret_is_400(database_url, admin_client, ma
     other = create_app(
         {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x" * 40}
     )
-    from cityapp.http import _encode_cursor
+    from cityapp.http.pagination import _encode_cursor
 
     with other.test_request_context(USERS):
         forged = _encode_cursor([0])  # would mean "everything after id 0" if accepted

@@ -57,14 +57,8 @@ from cityapp.auth.service.tokens import (
 from cityapp.db import db
 from cityapp.errors import Forbidden, TooManyRequests, Unauthorized
 from cityapp.extensions import limiter
-from cityapp.http import (
-    PaginationQuerySchema,
-    check_if_match,
-    conditional_json,
-    make_etag,
-    page_response,
-    paginate,
-)
+from cityapp.http.conditional import check_if_match, conditional_json, make_etag
+from cityapp.http.pagination import PaginationQuerySchema, page_response, paginate
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Staff auth, tokens, audit")
 

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from cityapp.auth.models import Role, TokenScope
 from cityapp.fields import Id, Text, UTCDateTime
-from cityapp.http import PageSchema, PaginationQuerySchema
+from cityapp.http.pagination import PageSchema, PaginationQuerySchema
 
 _ROLES = [r.value for r in Role]
 _SCOPES = [s.value for s in TokenScope]

@@ -22,7 +22,9 @@ from cityapp.content.service import visibility
 from cityapp.content.service.common import check_category
 from cityapp.db import db, read_without_transaction, utcnow
 from cityapp.errors import NotFound, ValidationError
-from cityapp.http import conditional_json, make_etag, negotiate_language, paginate
+from cityapp.http.conditional import conditional_json, make_etag
+from cityapp.http.languages import negotiate_language
+from cityapp.http.pagination import paginate
 from cityapp.places import service as district_service
 
 blp = Blueprint("content", __name__, url_prefix="/api/v1", description="News and announcements")

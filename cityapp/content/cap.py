@@ -15,7 +15,7 @@ from cityapp.content.present import base_url
 from cityapp.content.service.common import html_to_text
 from cityapp.content.service.visibility import visible
 from cityapp.db import db
-from cityapp.http import xml_bytes
+from cityapp.http.xml_output import xml_bytes
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP_LEVELS = (AnnouncementLevel.WARNING, AnnouncementLevel.EMERGENCY)

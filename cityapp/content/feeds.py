@@ -18,7 +18,8 @@ from cityapp.content.service import visibility
 from cityapp.content.service.common import check_category, html_to_text
 from cityapp.db import db, utcnow
 from cityapp.errors import NotFound
-from cityapp.http import if_none_match_hits, make_etag, not_modified, xml_bytes
+from cityapp.http.conditional import if_none_match_hits, make_etag, not_modified
+from cityapp.http.xml_output import xml_bytes
 from cityapp.places import service as district_service
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cityapp.content.models import Announcement, NewsItem
 from cityapp.db import db
-from cityapp.http import pick_translation
+from cityapp.http.languages import pick_translation
 from cityapp.media.models import MediaAsset
 from cityapp.media.service import media_url
 from cityapp.places.models import District

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from cityapp.content.models import AnnouncementCategory, AnnouncementLevel, Channel, ContentStatus
 from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
-from cityapp.http import PageSchema, PaginationQuerySchema
+from cityapp.http.pagination import PageSchema, PaginationQuerySchema
 from cityapp.media.schemas import MEDIA_URL_EXAMPLE, SHA256_EXAMPLE
 from cityapp.places.schemas import GeoJSON
 

@@ -31,7 +31,8 @@ from cityapp.content.service import news as news_service
 from cityapp.content.service.listing import staff_list_query
 from cityapp.db import db
 from cityapp.errors import ValidationError
-from cityapp.http import check_if_match, make_etag, page_response, paginate
+from cityapp.http.conditional import check_if_match, make_etag
+from cityapp.http.pagination import page_response, paginate
 
 blp = Blueprint(
     "content_staff", __name__, url_prefix="/api/v1/staff", description="Content for staff"

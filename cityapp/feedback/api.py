@@ -30,7 +30,10 @@ from cityapp.feedback.schemas import (
     SupportResultSchema,
 )
 from cityapp.feedback.service import categories, participation, reports, state, workflow
-from cityapp.http import accepts, load_json_text, negotiate_language, paginate
+from cityapp.http.checks import accepts
+from cityapp.http.json_guard import load_json_text
+from cityapp.http.languages import negotiate_language
+from cityapp.http.pagination import paginate
 
 blp = Blueprint("feedback", __name__, url_prefix="/api/v1", description="Citizen reports")
 

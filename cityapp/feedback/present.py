@@ -7,7 +7,7 @@ from typing import Any
 from flask import url_for
 
 from cityapp.feedback.models import PUBLIC_EVENT_KINDS, Report, ReportCategory, ReportEvent
-from cityapp.http import pick_translation
+from cityapp.http.languages import pick_translation
 
 # What strangers see in a public report's history; the reporter additionally sees comments.
 OPEN_HISTORY_KINDS = frozenset({"submitted", "status", "note", "merged"})

@@ -39,7 +39,7 @@ from cityapp.feedback.schemas import (
 from cityapp.feedback.service import bulk as bulk_actions
 from cityapp.feedback.service import categories, export, moderation, reports, statistics, workflow
 from cityapp.feedback.service import queue as report_queue
-from cityapp.http import paginate
+from cityapp.http.pagination import paginate
 
 blp = Blueprint(
     "feedback_staff", __name__, url_prefix="/api/v1/staff", description="Citizen reports for staff"

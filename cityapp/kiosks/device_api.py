@@ -20,7 +20,8 @@ from cityapp.db import (
 )
 from cityapp.errors import Unauthorized
 from cityapp.extensions import limiter
-from cityapp.http import if_none_match_hits, not_modified, refuse_body_over
+from cityapp.http.checks import refuse_body_over
+from cityapp.http.conditional import if_none_match_hits, not_modified
 from cityapp.kiosks.device_auth import current_device, current_device_row, device_required
 from cityapp.kiosks.schemas.device import (
     CommandResultInputSchema,

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import staff_required
 from cityapp.db import db, utcnow
-from cityapp.http import page_response, paginate
+from cityapp.http.pagination import page_response, paginate
 from cityapp.kiosks.models import DeviceIncident
 from cityapp.kiosks.schemas.fleet import (
     AvailabilityQuerySchema,

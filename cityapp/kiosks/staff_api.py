@@ -12,7 +12,8 @@ from cityapp.auth.permissions import current_staff, staff_required
 from cityapp.auth.service import record_audit
 from cityapp.db import db
 from cityapp.extensions import limiter
-from cityapp.http import check_if_match, make_etag, page_response, paginate
+from cityapp.http.conditional import check_if_match, make_etag
+from cityapp.http.pagination import page_response, paginate
 from cityapp.kiosks.models import CommandType, Device, DeviceCommand
 from cityapp.kiosks.schemas.staff import (
     ClaimInputSchema,

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import current_staff, staff_required
 from cityapp.db import db
-from cityapp.http import accepts
+from cityapp.http.checks import accepts
 from cityapp.media import service as media
 from cityapp.media.models import MediaAsset
 from cityapp.media.schemas import MediaSchema, MediaUploadSchema

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 from cityapp.errors import NotFound
-from cityapp.http import conditional_json, make_etag
+from cityapp.http.conditional import conditional_json, make_etag
 from cityapp.places import service as district_service
 from cityapp.places.schemas import DistrictListSchema, DistrictSchema, PointQuerySchema
 

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import current_staff, staff_required
 from cityapp.db import db
-from cityapp.http import check_if_match, make_etag
+from cityapp.http.conditional import check_if_match, make_etag
 from cityapp.places import service as district_service
 from cityapp.places.models import District
 from cityapp.places.schemas import (

@@ -12,12 +12,8 @@ from cityapp.auth.permissions import current_installation, installation_required
 from cityapp.db import db, utcnow
 from cityapp.errors import NotFound
 from cityapp.extensions import limiter
-from cityapp.http import (
-    conditional_json,
-    make_etag,
-    page_response,
-    paginate,
-)
+from cityapp.http.conditional import conditional_json, make_etag
+from cityapp.http.pagination import page_response, paginate
 from cityapp.surveys import service
 from cityapp.surveys.models import Survey, SurveyStatus
 from cityapp.surveys.present import chart_response, results_response, translator

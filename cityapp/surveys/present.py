@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import current_app
 
-from cityapp.http import conditional_json, make_etag, negotiate_language, pick_translation
+from cityapp.http.conditional import conditional_json, make_etag
+from cityapp.http.languages import negotiate_language, pick_translation
 from cityapp.surveys import service
 from cityapp.surveys.models import Survey
 from cityapp.surveys.schemas import ResultsSchema

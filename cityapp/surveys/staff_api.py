@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 from cityapp.auth.models import Role
 from cityapp.auth.permissions import current_staff, staff_required
 from cityapp.db import db
-from cityapp.http import check_if_match, make_etag, page_response, paginate
+from cityapp.http.conditional import check_if_match, make_etag
+from cityapp.http.pagination import page_response, paginate
 from cityapp.surveys import service
 from cityapp.surveys.export import ballots_csv, results_csv
 from cityapp.surveys.models import Survey, SurveyAnswer

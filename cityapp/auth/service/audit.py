@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from cityapp.auth.models import AuditEntry, StaffUser
 from cityapp.auth.service.actors import Actor, actor_label
 from cityapp.db import db
-from cityapp.http import current_request_id
+from cityapp.http.checks import current_request_id
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 from flask import Response, current_app, jsonify, request
 
-from cityapp.http import xml_bytes
+from cityapp.http.xml_output import xml_bytes
 
 # Plural element -> its children's element name.
 _CHILDREN = {

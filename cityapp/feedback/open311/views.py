@@ -21,7 +21,7 @@ from cityapp.feedback.models import OPEN_STATUSES, Report, ReportCategory, Repor
 from cityapp.feedback.open311.render import respond
 from cityapp.feedback.service import categories, reports
 from cityapp.fields import MAX_YEAR, MIN_YEAR, check_datetime_range, parse_id
-from cityapp.http import pick_translation
+from cityapp.http.languages import pick_translation
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 

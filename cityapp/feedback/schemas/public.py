@@ -15,7 +15,7 @@ from cityapp.feedback.schemas.common import (
     PlaceFields,
 )
 from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
-from cityapp.http import PageSchema, PaginationQuerySchema
+from cityapp.http.pagination import PageSchema, PaginationQuerySchema
 
 # --- input -----------------------------------------------------------------------------
 

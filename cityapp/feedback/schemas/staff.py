@@ -20,7 +20,7 @@ from cityapp.feedback.schemas.common import (
 )
 from cityapp.feedback.schemas.public import HistoryEntrySchema
 from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
-from cityapp.http import PageSchema, PaginationQuerySchema
+from cityapp.http.pagination import PageSchema, PaginationQuerySchema
 
 
 class ContactSchema(Schema):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
-from cityapp.http import PageSchema, PaginationQuerySchema
+from cityapp.http.pagination import PageSchema, PaginationQuerySchema
 from cityapp.kiosks.models import CommandStatus, CommandType, DeviceStatus, HealthState, Orientation
 from cityapp.kiosks.schemas.common import (
     ALERT_VERSION_EXAMPLE,

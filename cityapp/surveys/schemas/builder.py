@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from cityapp.fields import Id, Integer, Text, UTCDateTime
-from cityapp.http import PageSchema, PaginationQuerySchema
+from cityapp.http.pagination import PageSchema, PaginationQuerySchema
 from cityapp.surveys.models import Channel, ResubmissionPolicy, ResultsVisibility
 from cityapp.surveys.schemas.common import (
     CHANNELS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cityapp.fields import Id, Integer, Text, UTCDateTime
-from cityapp.http import PageSchema, PaginationQuerySchema
+from cityapp.http.pagination import PageSchema, PaginationQuerySchema
 from cityapp.surveys.models import Channel
 from cityapp.surveys.schemas.common import (
     CHANNELS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cityapp.fields import Float, Id, Integer, Text, UTCDateTime
-from cityapp.http import PageSchema, PaginationQuerySchema
+from cityapp.http.pagination import PageSchema, PaginationQuerySchema
 from cityapp.surveys.models import ModerationStatus
 from cityapp.surveys.schemas.common import (
     STATUSES,
