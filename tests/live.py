@@ -64,6 +64,24 @@ def flask(args: list[str], env: dict[str, str]) -> None:
     subprocess.run([str(BIN / "flask"), *args], cwd=REPO, env=env, check=True, capture_output=True)
 
 
+def wait_until_healthy(
+    base: str, process: subprocess.Popen, log_path: Path, timeout: float = 30
+) -> None:
+    """Poll ``base``/healthz until it answers 200; fail with the server's log if the process
+    exits or the time runs out first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        assert process.poll() is None, log_path.read_text()
+        assert time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.2)
+
+
 @contextmanager
 def live_server(
     tmp_dir: Path, extra_env: dict[str, str] | None = None, *, workers: int = 2
@@ -85,18 +103,7 @@ def live_server(
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(
-                            "live server did not start:\n" + (tmp_dir / "gunicorn.log").read_text()
-                        ) from None
-                    time.sleep(0.2)
+            wait_until_healthy(base, process, tmp_dir / "gunicorn.log")
             yield base
         finally:
             os.killpg(process.pid, signal.SIGTERM)

@@ -21,6 +21,7 @@ from cityapp.demo import DEMO_PASSWORD, DEMO_STAFF
 from cityapp.places.demo import DEMO_DISTRICTS
 from cityapp.places.models import District
 from tests.dbtools import BIN, REPO, cli_env, flask_cli, free_port
+from tests.live import wait_until_healthy
 
 PASSWORD = "ein-langes-passwort"
 
@@ -273,16 +274,7 @@ def test_run_dev_script_serves_the_app_and_stops_everything_on_ctrl_c(tmp_path):
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if _get(base + "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                assert script.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, log_path.read_text()
-                time.sleep(0.2)
+            wait_until_healthy(base, script, log_path)
 
             status, kind, body = _get(base + "/api/openapi.json")
             assert (status, kind) == (200, "application/json")

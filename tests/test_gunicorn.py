@@ -7,14 +7,13 @@ import json
 import os
 import signal
 import subprocess
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from cityapp.logs import redact
-from tests.live import BIN, REPO, _env, flask, free_port, fresh_database
+from tests.live import BIN, REPO, _env, flask, free_port, fresh_database, wait_until_healthy
 
 SECRETS = {
     "track": "crt_TrackSecret0123456789abcdef",
@@ -70,16 +69,7 @@ def test_shipped_gunicorn_config_keeps_secrets_out_of_its_logs(tmp_path):
             )
             base = f"http://127.0.0.1:{port}"
             try:
-                deadline = time.monotonic() + 30
-                while True:
-                    try:
-                        if _get(base + "/healthz")[0] == 200:
-                            break
-                    except OSError:
-                        pass
-                    assert process.poll() is None, log_path.read_text()
-                    assert time.monotonic() < deadline, log_path.read_text()
-                    time.sleep(0.2)
+                wait_until_healthy(base, process, log_path)
                 _get(f"{base}/api/v1/reports/track/{SECRETS['track']}")
                 _get(f"{base}/api/v1/reports/track/{SECRETS['track']}/comments")
                 _get(f"{base}/api/device/v1/pairing/{SECRETS['pairing']}")
