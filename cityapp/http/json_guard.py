@@ -57,10 +57,14 @@ def json_depth_exceeds(data: bytes | str, limit: int) -> bool:
     return False
 
 
-def check_json_text(data: bytes | str, field: str) -> None:
+_NOT_JSON = object()
+
+
+def check_json_text(data: bytes | str, field: str) -> Any:
     """Refuse JSON nested deeper than CITYAPP_MAX_JSON_DEPTH (400) or holding NaN, Infinity or
     a number beyond the float range such as 1e999 (422). Syntax errors are left to the parser
-    that reads the document, so its message stays the same."""
+    that reads the document, so its message stays the same. Returns the parsed document (or
+    ``_NOT_JSON`` for a syntax error), so a caller that needs it does not parse again."""
     limit = current_app.config["CITYAPP_MAX_JSON_DEPTH"]
     if json_depth_exceeds(data, limit):
         raise BadRequest(
@@ -68,21 +72,23 @@ def check_json_text(data: bytes | str, field: str) -> None:
             errors={field: [f"Nested deeper than {limit} levels."]},
         )
     try:
-        json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite_float)
     except _NotFinite:
         raise ValidationError(
             "JSON numbers must be finite (no NaN, Infinity or out-of-range values).",
             errors={field: ["Numbers must be finite."]},
         ) from None
     except ValueError:
-        return
+        return _NOT_JSON
 
 
 def load_json_text(data: bytes | str, field: str) -> Any:
     """Parse a JSON document that came in a form field, with the checks of check_json_text;
     ValueError when it is not JSON."""
-    check_json_text(data, field)
-    return json.loads(data)
+    document = check_json_text(data, field)
+    if document is _NOT_JSON:
+        raise ValueError(f"{field} is not JSON")
+    return document
 
 
 class StrictJSONProvider(DefaultJSONProvider):
